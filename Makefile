@@ -1,0 +1,33 @@
+# make run: set up .venv and publish the bundled seeds/ into output/.
+# make test: set up .venv with the test extras and run the test suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test judge clean
+
+run: $(VENV)/.installed
+	$(BIN)/pipeline run seeds/ -o output/
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+# the independent checker of ../shared/judge over what make run wrote
+judge: run
+	../shared/judge/setup >/dev/null
+	../shared/judge/check output/ --shapes shapes/
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) output/*.ttl output/*.nt output/*.jsonld output/report.json output/rejects

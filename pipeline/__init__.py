@@ -1,0 +1,8 @@
+"""Linked-data publishing pipeline for Chinese historical article records.
+The library API: run() publishes a release; the stages live in record, mapping, validate, serialize."""
+
+__version__ = "0.1.0"
+
+from .run import Options, run  # noqa: E402
+
+__all__ = ["Options", "run", "__version__"]

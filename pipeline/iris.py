@@ -1,0 +1,68 @@
+"""Minting IRIs: every resource the mapping emits gets a deterministic, ASCII-only IRI under one base.
+User text never enters an IRI: names are hashed, record ids are checked safe by record.py."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from urllib.parse import urlsplit
+
+from rdflib import URIRef
+
+from .dates import PartialDate
+from .record import SAFE_ID
+
+
+class BaseIRIError(ValueError):
+    """The --base IRI cannot hold minted IRIs."""
+
+
+def key(*parts: str) -> str:
+    """A 16-hex-digit key for names: stable across runs and machines, same for canonically equal text."""
+    text = "\x1f".join(unicodedata.normalize("NFC", part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Minter:
+    """IRIs for one base; the layout is documented in docs/mapping.md."""
+
+    def __init__(self, base: str):
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise BaseIRIError(f"base IRI {base!r} must be an http(s) IRI with a host and no query or fragment")
+        if not base.isascii() or any(c in base for c in ' <>"{}|\\^`'):
+            raise BaseIRIError(f"base IRI {base!r} must be ASCII without spaces or <>\"{{}}|\\^`")
+        self.base = base if base.endswith(("/", "#")) else base + "/"
+
+    def _iri(self, path: str) -> URIRef:
+        return URIRef(self.base + path)
+
+    def work(self, record_id: str) -> URIRef:
+        if not SAFE_ID.match(record_id):
+            raise ValueError(f"unsafe record id {record_id!r}")
+        return self._iri(f"article/{record_id}")
+
+    def printing(self, record_id: str, book: str, book_author: str) -> URIRef:
+        return URIRef(f"{self.work(record_id)}/in/{self.book_key(book, book_author)}")
+
+    @staticmethod
+    def book_key(book: str, book_author: str) -> str:
+        return key(book, book_author)
+
+    def book(self, book: str, book_author: str) -> URIRef:
+        return self._iri(f"book/{self.book_key(book, book_author)}")
+
+    def agent(self, name: str) -> URIRef:
+        return self._iri(f"agent/{key(name)}")
+
+    def concept(self, label: str) -> URIRef:
+        return self._iri(f"concept/{key(label)}")
+
+    def concept_scheme(self) -> URIRef:
+        return self._iri("tags")
+
+    def period(self, start: PartialDate, end: PartialDate) -> URIRef:
+        return self._iri(f"period/{start.lexical}_{end.lexical}")
+
+    def extra(self, printing: URIRef, label: str) -> URIRef:
+        return URIRef(f"{printing}/extra/{key(label)}")

@@ -1,0 +1,159 @@
+"""The mapping from a Record to Dublin Core + schema.org + SKOS triples (stage 3 of a run).
+The table it follows is docs/mapping.md; IRIs come from iris.py, vocabularies from vocab.py."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from rdflib import Literal, URIRef
+
+from .dates import PartialDate
+from .iris import Minter
+from .problems import Reject
+from .record import Record
+from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
+
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+# An author name is an organisation when it ends with one of these (a unit, a body, a paper) or starts
+# with a party/state prefix; Chinese personal names are 2-4 characters and use none of them as endings.
+CORPORATE_SUFFIXES = (
+    "委员会", "编辑部", "编辑室", "办公室", "办公厅", "领导小组", "小组", "指挥部", "司令部", "政治部",
+    "大学", "学院", "学校", "中学", "小学", "研究所", "研究室", "研究院", "研究会", "协会", "学会",
+    "公司", "工厂", "报社", "出版社", "新华社", "通讯社", "电台", "日报", "晚报", "杂志社",
+    "中央", "政府", "法院", "检察院", "军区", "兵团", "部队", "总部", "人民", "群众",
+    "委", "部", "厅", "局", "处", "科", "署", "院", "所", "系", "社", "会", "办", "厂", "队", "团", "组",
+)
+CORPORATE_PREFIXES = ("中共", "中国共产党", "中华人民共和国", "国务院", "全国", "中央")
+MIN_CORPORATE_LENGTH = 3  # '王部' or '李会' are personal names
+
+# A book name is a periodical (newspaper, magazine) when it ends with one of these.
+PERIODICAL_SUFFIXES = ("报", "日报", "晚报", "周报", "画报", "学报", "杂志", "月刊", "半月刊", "周刊", "旬刊", "季刊", "红旗")
+
+
+def is_corporate(name: str) -> bool:
+    if len(name) < MIN_CORPORATE_LENGTH:
+        return False
+    return name.startswith(CORPORATE_PREFIXES) or name.endswith(CORPORATE_SUFFIXES)
+
+
+def is_periodical(book: str) -> bool:
+    return book.endswith(PERIODICAL_SUFFIXES)
+
+
+def date_literal(date: PartialDate) -> Literal:
+    return Literal(date.lexical, datatype=XSD[date.xsd_type])
+
+
+class Mapper:
+    """Maps records for one base IRI and one language tag."""
+
+    def __init__(self, minter: Minter, *, lang: str):
+        self.minter = minter
+        self.lang = lang
+
+    def __call__(self, items: Iterable[Record | Reject]) -> Iterator[tuple[Record, list[Triple]] | Reject]:
+        """Stage: each record with its triples; rejects pass through."""
+        for item in items:
+            yield item if isinstance(item, Reject) else (item, self.triples(item))
+
+    def text(self, value: str) -> Literal:
+        return Literal(value, lang=self.lang)
+
+    def triples(self, record: Record) -> list[Triple]:
+        m = self.minter
+        work = m.work(record.id)
+        book = m.book(record.book, record.book_author)
+        printing = m.printing(record.id, record.book, record.book_author)
+        out: list[Triple] = []
+        add = out.append
+
+        # the work: what a consumer searches by
+        add((work, RDF_TYPE, SCHEMA.Article))
+        add((work, DCTERMS.identifier, Literal(record.id)))
+        add((work, SCHEMA.identifier, Literal(record.id)))
+        add((work, SCHEMA.workExample, printing))
+        add((work, SCHEMA.inLanguage, Literal(self.lang)))
+        # the printing: every field of the record
+        add((printing, RDF_TYPE, SCHEMA.CreativeWork))
+        add((printing, SCHEMA.exampleOfWork, work))
+        add((printing, DCTERMS.isPartOf, book))
+        add((printing, SCHEMA.isPartOf, book))
+        add((printing, SCHEMA.articleBody, self.text(record.body)))
+        add((printing, SCHEMA.inLanguage, Literal(self.lang)))
+        for subject in (work, printing):
+            out.extend(self._shared_fields(subject, record))
+        if record.origin:
+            add((printing, DC.source, self.text(record.origin)))
+        if record.date_text:
+            add((printing, DC.date, Literal(record.date_text)))
+        if record.description:
+            add((printing, DCTERMS.description, self.text(record.description)))
+            add((printing, SCHEMA.description, self.text(record.description)))
+        for label, value in record.extra:
+            node = m.extra(printing, label)
+            add((printing, SCHEMA.additionalProperty, node))
+            add((node, RDF_TYPE, SCHEMA.PropertyValue))
+            add((node, SCHEMA.name, self.text(label)))
+            add((node, SCHEMA.value, self.text(value)))
+
+        out.extend(self._book(book, record))
+        for name in record.authors:
+            out.extend(self._agent(name))
+        for tag in record.tags:
+            out.extend(self._concept(tag))
+        return out
+
+    def _shared_fields(self, subject: URIRef, record: Record) -> Iterator[Triple]:
+        """Title, dates, creators and subjects: on the work and on the printing alike."""
+        title = self.text(record.title)
+        yield (subject, DCTERMS.title, title)
+        yield (subject, SCHEMA.headline, title)
+        yield (subject, SCHEMA.name, title)
+        if record.is_range:
+            start, end = record.dates
+            period = self.minter.period(start, end)
+            yield (subject, DCTERMS.temporal, period)
+            yield from self._period(period, start, end)
+        else:
+            for date in record.dates:
+                yield (subject, DCTERMS.date, date_literal(date))
+                yield (subject, SCHEMA.dateCreated, date_literal(date))
+        for name in record.authors:
+            agent = self.minter.agent(name)
+            yield (subject, DCTERMS.creator, agent)
+            yield (subject, SCHEMA.author, agent)
+        for tag in record.tags:
+            concept = self.minter.concept(tag)
+            yield (subject, DCTERMS.subject, concept)
+            yield (subject, SCHEMA.about, concept)
+
+    def _period(self, period: URIRef, start: PartialDate, end: PartialDate) -> Iterator[Triple]:
+        yield (period, RDF_TYPE, DCTERMS.PeriodOfTime)
+        yield (period, DCAT.startDate, date_literal(start))
+        yield (period, DCAT.endDate, date_literal(end))
+        yield (period, RDFS.label, Literal(f"{start.lexical}/{end.lexical}"))
+
+    def _book(self, book: URIRef, record: Record) -> Iterator[Triple]:
+        yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(record.book) else SCHEMA.Book)
+        name = self.text(record.book)
+        yield (book, SCHEMA.name, name)
+        yield (book, DCTERMS.title, name)
+        if record.book_author:
+            yield (book, DC.creator, self.text(record.book_author))
+
+    def _agent(self, name: str) -> Iterator[Triple]:
+        agent = self.minter.agent(name)
+        yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(name) else SCHEMA.Person)
+        yield (agent, SCHEMA.name, self.text(name))
+        yield (agent, RDFS.label, self.text(name))
+
+    def _concept(self, tag: str) -> Iterator[Triple]:
+        concept = self.minter.concept(tag)
+        scheme = self.minter.concept_scheme()
+        yield (concept, RDF_TYPE, SKOS.Concept)
+        yield (concept, SKOS.prefLabel, self.text(tag))
+        yield (concept, SKOS.inScheme, scheme)
+        yield (scheme, RDF_TYPE, SKOS.ConceptScheme)
+        yield (scheme, SKOS.prefLabel, Literal("Tags of the article records", lang="en"))
+        yield (scheme, DCTERMS.title, Literal("Tags of the article records", lang="en"))

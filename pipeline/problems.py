@@ -1,0 +1,44 @@
+"""What can go wrong with one record, as data: a Problem names file, id, stage, field and the fix.
+Stages yield records or rejects; the report (report.py) only counts and lists them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A reject (severity 'error') or a warning about one record."""
+
+    file: str
+    id: str | None
+    stage: str
+    message: str
+    field: str | None = None
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f"{self.file} [{self.id or '?'}]"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where} {self.stage}:{field} {self.message}"
+
+
+class RecordError(ValueError):
+    """Raised inside a stage for one record; the stage turns it into a reject Problem."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that will not be published, with every reason found."""
+
+    file: str
+    id: str | None
+    problems: tuple[Problem, ...]
+    data: bytes | None = None  # the source bytes, copied into rejects/

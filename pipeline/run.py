@@ -1,0 +1,153 @@
+"""One publishing run: discover → read → parse → map → validate → write, streamed stage to stage.
+This module wires the stages and owns the output folder; the stages themselves know nothing of each other."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .iris import Minter
+from .mapping import Mapper
+from .problems import Problem, Reject
+from .record import DEFAULT_MAX_BYTES, discover, parse, read_sources
+from .report import Report
+from .serialize import Prefixes, jsonld_context, nt_line, write_jsonld, write_ntriples, write_turtle
+from .validate import DEFAULT_BATCH, Published, Validator, load_shapes
+from .vocab import DEFAULT_BASE, DEFAULT_LANG
+
+RELEASE_MARKER = "report.json"  # a folder holding this was written by a run and may be replaced
+OUTPUT_README = Path(__file__).with_name("output_readme.md")
+
+
+class OutputError(Exception):
+    """The output folder cannot be written or replaced."""
+
+
+@dataclass(frozen=True)
+class Options:
+    base: str = DEFAULT_BASE
+    lang: str = DEFAULT_LANG
+    shapes: str | Path | None = None
+    max_record_bytes: int = DEFAULT_MAX_BYTES
+    batch_size: int = DEFAULT_BATCH
+    strict: bool = False
+    max_rejects: int | None = None
+
+
+def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options()) -> Report:
+    """Publish every record under inputs into the folder out; returns the report of what happened."""
+    out = Path(out)
+    minter = Minter(options.base)
+    shapes = load_shapes(options.shapes)
+    _check_replaceable(out)
+    stages = Validator(shapes, batch_size=options.batch_size, strict=options.strict)(
+        Mapper(minter, lang=options.lang)(
+            parse(read_sources(discover(inputs), max_bytes=options.max_record_bytes))
+        )
+    )
+    report = Report()
+    lines: set[str] = set()
+    printed: dict[str, tuple[str, str]] = {}  # printing IRI -> (file, digest of its triples)
+    for outcome in stages:
+        if isinstance(outcome, Published):
+            conflict = _conflict(outcome, minter, printed)
+            if conflict:
+                report.add_reject(conflict)
+            else:
+                lines.update(nt_line(t) for t in outcome.triples)
+                report.add_published(outcome.warnings)
+        else:
+            report.add_reject(outcome)
+        if options.max_rejects is not None and report.rejected > options.max_rejects:
+            report.stopped = f"more than {options.max_rejects} records rejected (--max-rejects)"
+            break
+    report.triples = len(lines)
+    with _staging(out) as staging:
+        _write_release(staging, sorted(lines), report, Prefixes(minter.base))
+    return report
+
+
+def _conflict(outcome: Published, minter: Minter, printed: dict) -> Reject | None:
+    """Two files with the same id and book must say the same thing, or the later one is rejected."""
+    record = outcome.record
+    printing = str(minter.printing(record.id, record.book, record.book_author))
+    digest = hashlib.sha256("\n".join(sorted(nt_line(t) for t in outcome.triples)).encode()).hexdigest()
+    first = printed.setdefault(printing, (record.file, digest))
+    if first[1] == digest:
+        return None
+    message = (f"same id and book as {first[0]} but different content; "
+               f"keep one version, or correct the book name (书籍) if they are different books")
+    return Reject(record.file, record.id, (Problem(record.file, record.id, "conflict", message, "书籍"),))
+
+
+# --------------------------------------------------------------------------- the output folder
+
+def _check_replaceable(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output '{out}' is a file; name a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / RELEASE_MARKER).exists() and \
+            {p.name for p in out.iterdir()} != {"README.md"}:
+        raise OutputError(f"output folder '{out}' holds files that no run wrote; name an empty or new folder")
+
+
+class _staging:
+    """A temporary folder beside out, renamed into place only when everything was written."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        return self.path
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        os.chmod(self.path, 0o755)
+        old = None
+        if self.out.exists():
+            old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+            os.rename(self.out, old)
+        os.rename(self.path, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_release(folder: Path, lines: list[str], report: Report, prefixes: Prefixes) -> None:
+    with open(folder / "articles.nt", "w", encoding="utf-8", newline="\n") as stream:
+        write_ntriples(lines, stream)
+    with open(folder / "articles.ttl", "w", encoding="utf-8", newline="\n") as stream:
+        write_turtle(lines, stream, prefixes)
+    with open(folder / "articles.jsonld", "w", encoding="utf-8", newline="\n") as stream:
+        write_jsonld(lines, stream, prefixes)
+    (folder / "context.jsonld").write_text(
+        json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text(OUTPUT_README.read_text(encoding="utf-8"), encoding="utf-8")
+    _write_rejects(folder / "rejects", report.rejects)
+    report.files = {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
+    (folder / RELEASE_MARKER).write_text(
+        json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _write_rejects(folder: Path, rejects: list[Reject]) -> None:
+    """Each reject as NNNN-<file>.reason.txt, with a copy of the record's file when it is readable."""
+    folder.mkdir()
+    for number, reject in enumerate(rejects, start=1):
+        stem = f"{number:04d}-" + _UNSAFE_NAME.sub("_", Path(reject.file).name)[:80]
+        lines = [f"file: {reject.file}", f"id: {reject.id or '?'}"] + [f"- {p}" for p in reject.problems]
+        (folder / f"{stem}.reason.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        source = Path(reject.file)
+        if source.is_file() and source.stat().st_size <= DEFAULT_MAX_BYTES:
+            shutil.copyfile(source, folder / f"{stem}.record")

@@ -1,0 +1,51 @@
+"""Namespaces and output formats: the one table of each that every other module reads.
+Nothing here mints IRIs for records (see iris.py); it only names the vocabularies we publish with."""
+
+from rdflib import Namespace, URIRef
+
+# prefix -> namespace IRI, in the order they are printed in Turtle and JSON-LD.
+# schema.org is deliberately the http:// namespace (not rdflib's https SDO).
+PREFIXES: dict[str, str] = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "schema": "http://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+}
+
+RDF = Namespace(PREFIXES["rdf"])
+RDFS = Namespace(PREFIXES["rdfs"])
+XSD = Namespace(PREFIXES["xsd"])
+DCTERMS = Namespace(PREFIXES["dcterms"])
+DC = Namespace(PREFIXES["dc"])
+SCHEMA = Namespace(PREFIXES["schema"])
+SKOS = Namespace(PREFIXES["skos"])
+DCAT = Namespace(PREFIXES["dcat"])
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+RDF_TYPE = URIRef(PREFIXES["rdf"] + "type")
+
+# file name -> (rdflib format name, media type); the three dumps hold the same graph.
+FORMATS: dict[str, tuple[str, str]] = {
+    "articles.ttl": ("turtle", "text/turtle"),
+    "articles.nt": ("nt", "application/n-triples"),
+    "articles.jsonld": ("json-ld", "application/ld+json"),
+}
+
+# file suffix -> rdflib parser name, for reading RDF back (pipeline validate).
+PARSERS: dict[str, str] = {
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".trig": "trig",
+    ".nq": "nquads",
+}
+
+DEFAULT_BASE = "https://example.org/zh-articles/"
+DEFAULT_LANG = "zh"
