@@ -85,6 +85,8 @@ class Mapper:
             out.extend(self._shared_fields(subject, record))
         if record.origin:
             add((printing, DC.source, self.text(record.origin)))
+        if record.authors:
+            add((printing, DC.creator, self.text(record.author_text)))
         if record.date_text:
             add((printing, DC.date, Literal(record.date_text)))
         if record.description:

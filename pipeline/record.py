@@ -59,6 +59,7 @@ class Record:
     dates: tuple[PartialDate, ...]
     is_range: bool
     authors: tuple[str, ...]
+    author_text: str
     origin: str
     tags: tuple[str, ...]
     book: str
@@ -180,7 +181,8 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         dates = parse_dates(cleaned["dates"], is_range=is_range)
     except DateError as error:
         raise RecordError(str(error), field=LABEL_OF["dates"]) from None
-    lists = {attr: _split_list(_clean(values[attr], attr, found), attr, found) for attr in LIST_FIELDS}
+    raw_lists = {attr: _clean(values[attr], attr, found) for attr in LIST_FIELDS}
+    lists = {attr: _split_list(raw, attr, found) for attr, raw in raw_lists.items()}
 
     return Record(
         file=file,
@@ -190,6 +192,7 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         dates=dates,
         is_range=is_range,
         authors=lists["authors"],
+        author_text=raw_lists["authors"],
         origin=cleaned["origin"],
         tags=lists["tags"],
         book=cleaned["book"],
@@ -197,7 +200,7 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         body=_clean(body, "body", found, strip=False),
         description=_clean(description, "description", found, strip=False).strip("\n"),
         extra=tuple((label, _clean(value, label, found)) for label, value in extra),
-        warnings=tuple(Problem(file, record_id, "parse", message, field_) for field_, message in found),
+        warnings=tuple(Problem(file, record_id, "parse", message, field_, "warning") for field_, message in found),
     )
 
 

@@ -32,6 +32,8 @@ FIELD_OF_PATH = {
     SCHEMA.articleBody: LABEL_OF["body"],
     DCTERMS.description: LABEL_OF["description"],
 }
+# node shapes without a single path, by the field they are about
+FIELD_OF_SHAPE = {"urn:zh-articles:shapes#WorkDated": LABEL_OF["dates"]}
 DEFAULT_BATCH = 200
 
 
@@ -67,10 +69,13 @@ class Result:
     path: str | None
     value: str | None
     message: str
+    shape: str | None = None
 
     @property
     def field(self) -> str | None:
-        return FIELD_OF_PATH.get(URIRef(self.path)) if self.path else None
+        if self.path:
+            return FIELD_OF_PATH.get(URIRef(self.path))
+        return FIELD_OF_SHAPE.get(self.shape or "")
 
     def __str__(self) -> str:
         path = f" {self.path}" if self.path else ""
@@ -117,6 +122,7 @@ def _results(graph: Graph) -> Iterator[Result]:
             path=str(path) if isinstance(path, URIRef) else None,
             value=str(value) if isinstance(value, Literal | URIRef) else None,
             message="; ".join(messages) or str(constraint).rsplit("#", 1)[-1],
+            shape=str(graph.value(node, SH.sourceShape)),
         )
 
 

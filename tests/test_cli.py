@@ -1,0 +1,102 @@
+"""The command line through click's CliRunner: exit codes, summary, help examples."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import EXIT_FAILED, EXIT_REJECTS, main
+
+from .conftest import BASE, ROOT, SEEDS
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_run_publishes_seeds(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(SEEDS), "-o", str(out), "--base", BASE])
+    assert result.exit_code == 0, result.output
+    assert "read 48 records: 48 published, 0 rejected" in result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["read"] == report["published"] + report["rejected"] == 48
+    assert {"articles.ttl", "articles.jsonld", "articles.nt", "context.jsonld"} <= set(report["files"])
+    assert report["warnings"] == len(report["warning_list"]) == 2
+    no_date = [w for w in report["warning_list"] if w["id"] == "003d3951a8"]
+    assert no_date[0]["field"] == "日期" and no_date[0]["stage"] == "validate" and no_date[0]["severity"] == "warning"
+
+
+def test_run_with_a_reject_exits_1_and_quarantines(runner, tmp_path):
+    inputs = tmp_path / "in"
+    shutil.copytree(SEEDS / "rmrb", inputs)
+    (inputs / "broken.txt").write_text("id: broken1\n标题：\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(inputs), "-o", str(out)])
+    assert result.exit_code == EXIT_REJECTS, result.output
+    assert "1 rejected" in result.output and "broken.txt" in result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["read"] == 13 and report["published"] == 12 and report["rejected"] == 1
+    (reject,) = report["rejects"]
+    assert reject["id"] == "broken1" and reject["stage"] == "parse" and reject["file"].endswith("broken.txt")
+    reasons = list((out / "rejects").glob("*.reason.txt"))
+    assert len(reasons) == 1 and "broken1" in reasons[0].read_text(encoding="utf-8")
+    assert (out / "rejects" / reasons[0].name.replace(".reason.txt", ".record")).read_bytes() == \
+        (inputs / "broken.txt").read_bytes()
+
+
+def test_missing_input_fails_without_touching_output(runner, tmp_path):
+    out = tmp_path / "out"
+    runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out)])
+    before = (out / "articles.nt").read_bytes()
+    result = runner.invoke(main, ["run", str(tmp_path / "nope"), "-o", str(out)])
+    assert result.exit_code == EXIT_FAILED
+    assert "does not exist" in result.output and "untouched" in result.output
+    assert (out / "articles.nt").read_bytes() == before
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(runner, tmp_path):
+    out = tmp_path / "home"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out)])
+    assert result.exit_code == EXIT_FAILED
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_bad_base_iri_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "o"), "--base", "not an iri"])
+    assert result.exit_code == EXIT_FAILED and "base IRI" in result.output
+
+
+def test_validate_good_and_bad_files(runner, tmp_path):
+    out = tmp_path / "out"
+    runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out)])
+    good = runner.invoke(main, ["validate", str(out / "articles.ttl"), str(out / "articles.jsonld")])
+    assert good.exit_code == 0 and "conforms" in good.output
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('<http://x/a> a <http://schema.org/Article> ; <http://purl.org/dc/terms/title> "plain" .\n')
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1 and "does not conform" in result.output and "Violation" in result.output
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<http://x/a> <b> .")
+    result = runner.invoke(main, ["validate", str(broken)])
+    assert result.exit_code == EXIT_FAILED and "cannot parse" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"]])
+def test_every_help_has_an_example(runner, command):
+    result = runner.invoke(main, command + ["--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and "pipeline " in result.output.split("Example", 1)[1]
+
+
+def test_python_dash_m_works():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "pipeline" in result.stdout

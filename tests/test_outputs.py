@@ -1,0 +1,94 @@
+"""The three dumps of a run parse with pyoxigraph (a strict parser independent of rdflib) and hold one graph."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph
+import pytest
+from rdflib import Graph
+from rdflib.compare import to_isomorphic
+
+from pipeline.record import parse_source, read_sources
+from pipeline.vocab import PREFIXES
+
+from .conftest import seed_files
+
+DUMPS = {
+    "articles.ttl": pyoxigraph.RdfFormat.TURTLE,
+    "articles.nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    "articles.jsonld": pyoxigraph.RdfFormat.JSON_LD,
+}
+
+
+def oxigraph_triples(path, fmt) -> set:
+    with open(path, "rb") as stream:
+        return {(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(stream, format=fmt)}
+
+
+def test_seeds_publish_without_rejects(seeds_release):
+    _, report = seeds_release
+    assert report.read == len(seed_files()) == 48
+    assert report.rejected == 0
+    assert report.read == report.published + report.rejected
+
+
+def test_dumps_parse_strictly_and_are_identical(seeds_release):
+    out, report = seeds_release
+    graphs = {name: oxigraph_triples(out / name, fmt) for name, fmt in DUMPS.items()}
+    assert len(graphs["articles.nt"]) == report.triples > 2000
+    assert graphs["articles.ttl"] == graphs["articles.nt"] == graphs["articles.jsonld"]
+
+
+def test_rdflib_reads_the_same_graph(seeds_release):
+    out, _ = seeds_release
+    turtle = Graph().parse(out / "articles.ttl", format="turtle")
+    jsonld = Graph().parse(out / "articles.jsonld", format="json-ld")
+    assert to_isomorphic(turtle) == to_isomorphic(jsonld)
+
+
+def test_no_blank_nodes_and_no_https_schema(seeds_release):
+    out, _ = seeds_release
+    for triple in oxigraph_triples(out / "articles.nt", pyoxigraph.RdfFormat.N_TRIPLES):
+        for term in triple:
+            assert not isinstance(term, pyoxigraph.BlankNode)
+            if isinstance(term, pyoxigraph.NamedNode):
+                assert not term.value.startswith("https://schema.org/")
+
+
+def test_chinese_literals_are_language_tagged(seeds_release):
+    out, _ = seeds_release
+    for _, _, obj in oxigraph_triples(out / "articles.nt", pyoxigraph.RdfFormat.N_TRIPLES):
+        if isinstance(obj, pyoxigraph.Literal) and any("\u4e00" <= c <= "\u9fff" for c in obj.value):
+            assert obj.language == "zh", obj
+
+
+def test_jsonld_stands_alone_and_context_file_matches(seeds_release):
+    out, _ = seeds_release
+    document = json.loads((out / "articles.jsonld").read_text(encoding="utf-8"))
+    context = json.loads((out / "context.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == context["@context"]
+    assert context["@context"]["schema"] == PREFIXES["schema"] == "http://schema.org/"
+    assert not any(isinstance(v, str) and v.startswith("http") and k.startswith("@") and k != "@version"
+                   for k, v in context["@context"].items())
+
+
+def test_turtle_uses_prefixes(seeds_release):
+    out, _ = seeds_release
+    text = (out / "articles.ttl").read_text(encoding="utf-8")
+    assert text.startswith("@prefix rdf: ")
+    assert "@prefix schema: <http://schema.org/> ." in text
+    assert " a schema:Article ;" in text
+
+
+def test_committed_output_readme_matches_generated(seeds_release):
+    from .conftest import ROOT
+    out, _ = seeds_release
+    assert (out / "README.md").read_text(encoding="utf-8") == (ROOT / "output" / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", seed_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_record_parses(path):
+    (source,) = read_sources([path])
+    record = parse_source(source)
+    assert getattr(record, "id", None) == path.stem

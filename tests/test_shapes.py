@@ -1,0 +1,85 @@
+"""The shapes reject hand-made bad graphs and accept the good one they are made from."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph
+
+from pipeline.validate import load_shapes, validate_graph
+
+from .conftest import SHAPES
+
+PREFIXES = """
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix dc: <http://purl.org/dc/elements/1.1/> .
+@prefix schema: <http://schema.org/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix ex: <http://example.org/x/> .
+"""
+GOOD = """
+ex:w a schema:Article ; dcterms:identifier "abc123" ; dcterms:title "标题"@zh ;
+    dcterms:date "1957-05"^^xsd:gYearMonth ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:workExample ex:pr .
+ex:pr a schema:CreativeWork ; schema:exampleOfWork ex:w ; dcterms:isPartOf ex:b ; dcterms:title "标题"@zh ;
+    schema:articleBody "正文"@zh ; dcterms:creator ex:p ; dcterms:subject ex:c .
+ex:b a schema:Book ; schema:name "书"@zh .
+ex:p a schema:Person ; schema:name "某人"@zh .
+ex:c a skos:Concept ; skos:prefLabel "标签"@zh ; skos:inScheme ex:s .
+ex:s a skos:ConceptScheme .
+"""
+# each case: (name, turtle to remove from GOOD, turtle to add) -> at least one violation
+BAD = [
+    ("work without title", 'dcterms:title "标题"@zh ;\n    dcterms:date', "dcterms:date", ""),
+    ("untagged title", None, None, 'ex:w dcterms:title "plain" .'),
+    ("ill-typed date", None, None, 'ex:w dcterms:date "1990-03-22" .'),
+    ("date as dateTime", None, None, 'ex:w dcterms:date "1990-03-22T00:00:00"^^xsd:dateTime .'),
+    ("unsafe identifier", '"abc123"', '"../x"', ""),
+    ("two identifiers", None, None, 'ex:w dcterms:identifier "other" .'),
+    ("creator not an agent", None, None, "ex:w dcterms:creator ex:c ."),
+    ("subject not a concept", None, None, "ex:w dcterms:subject ex:p ."),
+    ("printing without book", "dcterms:isPartOf ex:b ;", "", ""),
+    ("printing in two books", None, None, "ex:pr dcterms:isPartOf ex:b2 . ex:b2 a schema:Periodical ; schema:name \"报\"@zh ."),
+    ("printing without body", 'schema:articleBody "正文"@zh ;', "", ""),
+    ("two bodies", None, None, 'ex:pr schema:articleBody "另一个"@zh .'),
+    ("book without name", 'ex:b a schema:Book ; schema:name "书"@zh .', "ex:b a schema:Book .", ""),
+    ("person with two names", None, None, 'ex:p schema:name "别名"@zh .'),
+    ("concept without label", 'skos:prefLabel "标签"@zh ;', "", ""),
+    ("concept outside the scheme", "skos:inScheme ex:s .", "skos:inScheme ex:nowhere .", ""),
+    ("period without end", None, None,
+     'ex:w dcterms:temporal ex:t . ex:t a dcterms:PeriodOfTime ; dcat:startDate "1966"^^xsd:gYear .'),
+    ("two verbatim origins", None, None, 'ex:pr dc:source "一"@zh, "二"@zh .'),
+]
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_shapes(SHAPES)
+
+
+def graph(text: str) -> Graph:
+    return Graph().parse(data=PREFIXES + text, format="turtle")
+
+
+def test_good_graph_conforms(shapes):
+    report = validate_graph(graph(GOOD), shapes)
+    assert report.conforms and not report.violations, [str(r) for r in report.results]
+
+
+@pytest.mark.parametrize("name,old,new,extra", BAD, ids=[case[0] for case in BAD])
+def test_bad_graph_is_rejected(shapes, name, old, new, extra):
+    text = GOOD
+    if old is not None:
+        assert old in text, f"{name}: fixture text not found"
+        text = text.replace(old, new, 1)
+    report = validate_graph(graph(text + extra), shapes)
+    assert report.violations, f"{name} passed validation"
+
+
+def test_missing_date_is_only_a_warning(shapes):
+    report = validate_graph(graph(GOOD.replace('dcterms:date "1957-05"^^xsd:gYearMonth ;', "")), shapes)
+    assert not report.violations
+    assert [r.severity for r in report.warnings] == ["Warning"]
+    assert "no date" in report.warnings[0].message
