@@ -12,6 +12,7 @@ from rdflib import Graph
 
 from . import __version__
 from .iris import BaseIRIError
+from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
 from .run import Options, OutputError, run
 from .validate import DEFAULT_BATCH, ShapesError, load_shapes, validate_graph
@@ -64,7 +65,7 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
     started = time.monotonic()
     try:
         report = run(inputs or ("seeds",), out, options=options)
-    except (InputError, OutputError, ShapesError, BaseIRIError, OSError) as error:
+    except (InputError, OutputError, ShapesError, BaseIRIError, LanguageTagError, OSError) as error:
         raise RunFailed(f"{error}\nNothing was written; the previous release in '{out}' is untouched.") from error
     click.echo(summary(report, out, time.monotonic() - started))
     if report.stopped:

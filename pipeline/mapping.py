@@ -3,6 +3,7 @@ The table it follows is docs/mapping.md; IRIs come from iris.py, vocabularies fr
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Iterator
 
 from rdflib import Literal, URIRef
@@ -45,10 +46,19 @@ def date_literal(date: PartialDate) -> Literal:
     return Literal(date.lexical, datatype=XSD[date.xsd_type])
 
 
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+class LanguageTagError(ValueError):
+    """The --lang value is not a well-formed BCP 47 tag."""
+
+
 class Mapper:
     """Maps records for one base IRI and one language tag."""
 
     def __init__(self, minter: Minter, *, lang: str):
+        if not LANGUAGE_TAG.match(lang):
+            raise LanguageTagError(f"language tag {lang!r} is not well-formed BCP 47; use e.g. zh, zh-Hans, zh-Hant")
         self.minter = minter
         self.lang = lang
 

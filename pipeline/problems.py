@@ -41,4 +41,3 @@ class Reject:
     file: str
     id: str | None
     problems: tuple[Problem, ...]
-    data: bytes | None = None  # the source bytes, copied into rejects/

@@ -33,7 +33,7 @@ LABEL_OF = {attr: label for label, attr in HEADER_FIELDS.items()} | {
 }
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-_HEADER = re.compile(r"^([^：:\s]{1,20})\s*[：]\s*(.*)$")
+_HEADER = re.compile(r"^([^：:\s]{1,20})\s*([：:])\s*(.*)$")
 _ID_LINE = re.compile(r"^id\s*[:：]\s*(.*)$")
 # Characters never emitted: C0 controls but TAB/LF, DEL, C1 controls, non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -92,7 +92,12 @@ def read_sources(paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -
     """Each file's bytes, or a reject for a file too large to be a record."""
     for path in paths:
         name = str(path)
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= max_bytes else b""
+        except OSError as error:
+            yield _reject(name, None, "read", f"cannot read the file ({error.strerror}); check its permissions")
+            continue
         if size > max_bytes:
             yield _reject(
                 name, None, "read",
@@ -100,7 +105,7 @@ def read_sources(paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -
                 "split it, or raise the limit with --max-record-bytes",
             )
             continue
-        yield Source(name, path.read_bytes())
+        yield Source(name, data)
 
 
 def parse(sources: Iterable[Source | Reject]) -> Iterator[Record | Reject]:
@@ -120,7 +125,7 @@ def parse_source(source: Source) -> Record | Reject:
     except RecordError as error:
         return Reject(source.file, record_id, (
             Problem(source.file, record_id, "parse", str(error), error.field),
-        ), source.data)
+        ))
 
 
 def _reject(file: str, record_id: str | None, stage: str, message: str, field_: str | None = None) -> Reject:
@@ -137,13 +142,20 @@ def _sniff_id(data: bytes) -> str | None:
 # --------------------------------------------------------------------------- decoding
 
 def decode(data: bytes) -> tuple[str, list[tuple[str | None, str]]]:
-    """Text of a file: UTF-8 (a BOM is dropped), else GB18030 with a warning; LF line ends."""
+    """Text of a file: UTF-8 (a BOM is dropped), else UTF-16 with a BOM or GB18030, with a warning; LF line ends."""
     warnings: list[tuple[str | None, str]] = []
     if not data.strip():
         raise RecordError("the file is empty; it needs an 'id:' line, the header fields, 正文： and 描述：")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise RecordError(f"broken UTF-16 at offset {error.start}; re-save the file as UTF-8") from None
+        warnings.append((None, "decoded as UTF-16 (it has a UTF-16 byte-order mark); re-save as UTF-8"))
+        return _lf(text), warnings
     nul = data.find(b"\x00")
-    if nul >= 0:
-        raise RecordError(f"binary data (a NUL byte at offset {nul}); this is not a text record")
+    if nul >= 0 and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"id"):
+        raise RecordError(f"binary data (a NUL byte at offset {nul}, no 'id:' line); this is not a text record")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -155,9 +167,11 @@ def decode(data: bytes) -> tuple[str, list[tuple[str | None, str]]]:
                 "re-save the file as UTF-8"
             ) from None
         warnings.append((None, f"not valid UTF-8 (offset {error.start}); decoded as GB18030, check the text and re-save as UTF-8"))
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, warnings
+    return _lf(text), warnings
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 # --------------------------------------------------------------------------- parsing
@@ -181,8 +195,7 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         dates = parse_dates(cleaned["dates"], is_range=is_range)
     except DateError as error:
         raise RecordError(str(error), field=LABEL_OF["dates"]) from None
-    raw_lists = {attr: _clean(values[attr], attr, found) for attr in LIST_FIELDS}
-    lists = {attr: _split_list(raw, attr, found) for attr, raw in raw_lists.items()}
+    lists = {attr: _split_list(_clean(values[attr], attr, found), attr, found) for attr in LIST_FIELDS}
 
     return Record(
         file=file,
@@ -192,7 +205,7 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         dates=dates,
         is_range=is_range,
         authors=lists["authors"],
-        author_text=raw_lists["authors"],
+        author_text=",".join(lists["authors"]),
         origin=cleaned["origin"],
         tags=lists["tags"],
         book=cleaned["book"],
@@ -243,8 +256,14 @@ def _read_header(header: list[str], found: list) -> tuple[dict[str, str], list[t
             raise RecordError(
                 f"header line {line.strip()[:40]!r} has no label; write 'label：value' with a full-width colon",
             )
-        label, value = match.groups()
+        label, colon, value = match.groups()
         attr = HEADER_FIELDS.get(label)
+        if colon == ":" and attr is not None:
+            found.append((label, f"'{label}:' has an ASCII colon; read as '{label}：', write the full-width colon"))
+        elif colon == ":":
+            raise RecordError(
+                f"header line {line.strip()[:40]!r} has no known label; write 'label：value' with a full-width colon",
+            )
         if attr is None:
             found.append((label, f"unknown header label '{label}'; its value is kept verbatim as an additional property and no field shifted"))
             extra.append((label, value))

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .iris import Minter
 from .mapping import Mapper
@@ -45,46 +45,53 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     """Publish every record under inputs into the folder out; returns the report of what happened."""
     out = Path(out)
     minter = Minter(options.base)
+    mapper = Mapper(minter, lang=options.lang)
     shapes = load_shapes(options.shapes)
     _check_replaceable(out)
     stages = Validator(shapes, batch_size=options.batch_size, strict=options.strict)(
-        Mapper(minter, lang=options.lang)(
+        reject_conflicts(mapper(
             parse(read_sources(discover(inputs), max_bytes=options.max_record_bytes))
-        )
+        ), minter)
     )
     report = Report()
     lines: set[str] = set()
-    printed: dict[str, tuple[str, str]] = {}  # printing IRI -> (file, digest of its triples)
     for outcome in stages:
         if isinstance(outcome, Published):
-            conflict = _conflict(outcome, minter, printed)
-            if conflict:
-                report.add_reject(conflict)
-            else:
-                lines.update(nt_line(t) for t in outcome.triples)
-                report.add_published(outcome.warnings)
+            lines.update(nt_line(t) for t in outcome.triples)
+            report.add_published(outcome.warnings)
         else:
             report.add_reject(outcome)
         if options.max_rejects is not None and report.rejected > options.max_rejects:
             report.stopped = f"more than {options.max_rejects} records rejected (--max-rejects)"
             break
     report.triples = len(lines)
+    if report.stopped:
+        return report  # a stopped run publishes nothing: the previous release stays
     with _staging(out) as staging:
         _write_release(staging, sorted(lines), report, Prefixes(minter.base))
     return report
 
 
-def _conflict(outcome: Published, minter: Minter, printed: dict) -> Reject | None:
-    """Two files with the same id and book must say the same thing, or the later one is rejected."""
-    record = outcome.record
-    printing = str(minter.printing(record.id, record.book, record.book_author))
-    digest = hashlib.sha256("\n".join(sorted(nt_line(t) for t in outcome.triples)).encode()).hexdigest()
-    first = printed.setdefault(printing, (record.file, digest))
-    if first[1] == digest:
-        return None
-    message = (f"same id and book as {first[0]} but different content; "
-               f"keep one version, or correct the book name (书籍) if they are different books")
-    return Reject(record.file, record.id, (Problem(record.file, record.id, "conflict", message, "书籍"),))
+def reject_conflicts(items: Iterable, minter: Minter) -> Iterator:
+    """Stage: two files with the same id and book must say the same thing, or the later one is rejected.
+
+    Identical files pass (their triples coincide); it runs before validation so that two versions of one
+    printing are never validated, or published, as one."""
+    seen: dict[str, tuple[str, bytes]] = {}  # printing IRI -> (first file, digest of its triples)
+    for item in items:
+        if isinstance(item, Reject):
+            yield item
+            continue
+        record, triples = item
+        printing = str(minter.printing(record.id, record.book, record.book_author))
+        digest = hashlib.sha256("\n".join(sorted(nt_line(t) for t in triples)).encode()).digest()[:16]
+        first_file, first_digest = seen.setdefault(printing, (record.file, digest))
+        if first_digest == digest:
+            yield item
+            continue
+        message = (f"same id and book as {first_file} but different content; keep one version, "
+                   f"or correct the book name (书籍) if they are different books")
+        yield Reject(record.file, record.id, (Problem(record.file, record.id, "conflict", message, "书籍"),))
 
 
 # --------------------------------------------------------------------------- the output folder
@@ -98,14 +105,17 @@ def _check_replaceable(out: Path) -> None:
 
 
 class _staging:
-    """A temporary folder beside out, renamed into place only when everything was written."""
+    """A temporary folder beside out, swapped into place only when everything was written.
+
+    A run killed at any point leaves out as it was; its temporary folder is removed by the next run."""
 
     def __init__(self, out: Path):
         self.out = out
 
     def __enter__(self) -> Path:
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        _remove_stale(self.out)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.out.parent))
         return self.path
 
     def __exit__(self, kind, error, trace) -> None:
@@ -113,13 +123,48 @@ class _staging:
             shutil.rmtree(self.path, ignore_errors=True)
             return
         os.chmod(self.path, 0o755)
-        old = None
-        if self.out.exists():
+        if not self.out.exists():
+            os.rename(self.path, self.out)
+        elif _exchange(self.path, self.out):
+            shutil.rmtree(self.path)  # now holds the previous release
+        else:
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
             os.rename(self.out, old)
-        os.rename(self.path, self.out)
-        if old is not None:
+            os.rename(self.path, self.out)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_stale(out: Path) -> None:
+    """Temporary folders of runs whose process is gone (killed runs)."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)")
+    for candidate in out.parent.iterdir():
+        match = pattern.match(candidate.name)
+        if match and candidate.is_dir() and not _alive(int(match.group(2))):
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
 
 
 def _write_release(folder: Path, lines: list[str], report: Report, prefixes: Prefixes) -> None:
