@@ -77,19 +77,20 @@ def summary(report, out: Path, seconds: float) -> str:
     lines = [
         f"read {report.read} records: {report.published} published, {report.rejected} rejected, "
         f"{len(report.warnings)} warnings ({seconds:.1f} s)",
-        f"{report.triples} triples written to {out}/: " + ", ".join(
-            name for name in report.files if name.startswith(("articles", "context"))),
     ]
+    if report.stopped:
+        lines.append(f"stopped early, nothing published: {report.stopped}; the previous release in {out}/ is untouched")
+    else:
+        lines.append(f"{report.triples} triples written to {out}/: " + ", ".join(
+            name for name in report.files if name.startswith(("articles", "context"))))
     for reject in report.rejects[:10]:
         lines.append(f"  rejected {reject.problems[0]}")
     if report.rejected > 10:
-        lines.append(f"  ... and {report.rejected - 10} more in {out}/report.json")
+        lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/report.json"))
     for warning in report.warnings[:5]:
         lines.append(f"  warning {warning}")
     if len(report.warnings) > 5:
-        lines.append(f"  ... and {len(report.warnings) - 5} more warnings in {out}/report.json")
-    if report.stopped:
-        lines.append(f"stopped early: {report.stopped}")
+        lines.append(f"  ... and {len(report.warnings) - 5} more warnings" + ("" if report.stopped else f" in {out}/report.json"))
     return "\n".join(lines)
 
 

@@ -295,7 +295,7 @@ def _split_sections(lines: list[str], body_at: int) -> tuple[str, str]:
                           field=DESCRIPTION_LABEL)
     body_lines = lines[body_at + 1:description_at]
     # the blank line before 描述： separates sections; it is not part of the body
-    if body_lines and not body_lines[-1].strip():
+    if body_lines and body_lines[-1] == "":
         body_lines = body_lines[:-1]
     return "\n".join(body_lines), "\n".join(lines[description_at + 1:])
 

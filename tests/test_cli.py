@@ -100,3 +100,37 @@ def test_python_dash_m_works():
     import sys
     result = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and "pipeline" in result.stdout
+
+
+def test_strict_turns_warnings_into_rejects(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(SEEDS), "-o", str(out), "--strict"])
+    assert result.exit_code == EXIT_REJECTS, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["rejected"] == 2 and report["published"] == 46 and report["read"] == 48
+    assert {r["id"] for r in report["rejects"]} == {"0045dd0a4b", "003d3951a8"}
+    assert all("--strict" in r["message"] for r in report["rejects"])
+
+
+def test_max_rejects_stops_and_publishes_nothing(runner, tmp_path):
+    from pipeline.cli import EXIT_STOPPED
+    out = tmp_path / "out"
+    runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out)])
+    before = (out / "articles.nt").read_bytes()
+    bad = ROOT / "tests" / "fixtures" / "bad"
+    result = runner.invoke(main, ["run", str(bad), "-o", str(out), "--max-rejects", "2"])
+    assert result.exit_code == EXIT_STOPPED, result.output
+    assert "stopped early" in result.output and "read 4 records: 1 published, 3 rejected" in result.output
+    assert (out / "articles.nt").read_bytes() == before
+
+
+def test_bad_language_tag(runner, tmp_path):
+    result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "o"), "--lang", "zh_CN!"])
+    assert result.exit_code == EXIT_FAILED and "BCP 47" in result.output
+
+
+def test_other_language_tag_is_used(runner, tmp_path):
+    out = tmp_path / "o"
+    result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out), "--lang", "zh-Hans"])
+    assert result.exit_code == 0
+    assert '@zh-Hans .' in (out / "articles.nt").read_text(encoding="utf-8")

@@ -83,3 +83,13 @@ def test_missing_date_is_only_a_warning(shapes):
     assert not report.violations
     assert [r.severity for r in report.warnings] == ["Warning"]
     assert "no date" in report.warnings[0].message
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ('schema:articleBody "正文"@zh', 'schema:articleBody ""@zh', "body"),  # regression: was a violation
+    ('schema:name "书"@zh', 'schema:name ""@zh', "book name"),
+])
+def test_empty_body_or_book_name_is_only_a_warning(shapes, old, new, message):
+    report = validate_graph(graph(GOOD.replace(old, new)), shapes)
+    assert not report.violations, [str(r) for r in report.violations]
+    assert len(report.warnings) == 1 and message in report.warnings[0].message
