@@ -59,12 +59,12 @@ def test_bad_input(case, tmp_path):
         assert single.triples == report.triples
 
 
-def test_rejects_name_id_when_it_can_be_read(tmp_path):
-    report = run([BAD / "impossible-day"], tmp_path / "out", options=Options(base=BASE))
+@pytest.mark.parametrize("case", ["impossible-day", "invalid-encoding", "missing-body", "repeated-header"])
+def test_rejects_name_the_id_when_it_can_be_read(case, tmp_path):
+    record_id = (BAD / case / "r.txt").read_bytes().split(b"\n", 1)[0].decode("ascii", "replace")[4:]
+    report = run([BAD / case], tmp_path / "out", options=Options(base=BASE))
     (reject,) = report.rejects
-    assert reject.id == "b000000001" and reject.problems[0].id == "b000000001"
-    report = run([BAD / "invalid-encoding"], tmp_path / "out", options=Options(base=BASE))
-    assert report.rejects[0].id == "b000000001"
+    assert reject.id == record_id and all(p.id == record_id for p in reject.problems)
 
 
 def test_conflict_names_both_files(tmp_path):
