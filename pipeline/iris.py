@@ -7,8 +7,6 @@ import hashlib
 import unicodedata
 from urllib.parse import urlsplit
 
-from rdflib import URIRef
-
 from .dates import PartialDate
 from .record import SAFE_ID
 
@@ -34,35 +32,35 @@ class Minter:
             raise BaseIRIError(f"base IRI {base!r} must be ASCII without spaces or <>\"{{}}|\\^`")
         self.base = base if base.endswith(("/", "#")) else base + "/"
 
-    def _iri(self, path: str) -> URIRef:
-        return URIRef(self.base + path)
+    def _iri(self, path: str) -> str:
+        return self.base + path
 
-    def work(self, record_id: str) -> URIRef:
+    def work(self, record_id: str) -> str:
         if not SAFE_ID.match(record_id):
             raise ValueError(f"unsafe record id {record_id!r}")
         return self._iri(f"article/{record_id}")
 
-    def printing(self, record_id: str, book: str, book_author: str) -> URIRef:
-        return URIRef(f"{self.work(record_id)}/in/{self.book_key(book, book_author)}")
+    def printing(self, record_id: str, book: str, book_author: str) -> str:
+        return f"{self.work(record_id)}/in/{self.book_key(book, book_author)}"
 
     @staticmethod
     def book_key(book: str, book_author: str) -> str:
         return key(book, book_author)
 
-    def book(self, book: str, book_author: str) -> URIRef:
+    def book(self, book: str, book_author: str) -> str:
         return self._iri(f"book/{self.book_key(book, book_author)}")
 
-    def agent(self, name: str) -> URIRef:
+    def agent(self, name: str) -> str:
         return self._iri(f"agent/{key(name)}")
 
-    def concept(self, label: str) -> URIRef:
+    def concept(self, label: str) -> str:
         return self._iri(f"concept/{key(label)}")
 
-    def concept_scheme(self) -> URIRef:
+    def concept_scheme(self) -> str:
         return self._iri("tags")
 
-    def period(self, start: PartialDate, end: PartialDate) -> URIRef:
+    def period(self, start: PartialDate, end: PartialDate) -> str:
         return self._iri(f"period/{start.lexical}_{end.lexical}")
 
-    def extra(self, printing: URIRef, label: str) -> URIRef:
-        return URIRef(f"{printing}/extra/{key(label)}")
+    def extra(self, printing: str, label: str) -> str:
+        return f"{printing}/extra/{key(label)}"

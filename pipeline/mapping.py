@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
-from rdflib import Literal, URIRef
-
 from .dates import PartialDate
 from .iris import Minter
 from .problems import Reject
 from .record import Record
+from .terms import Lit, Triple
 from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
-
-Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 # An author name is an organisation when it ends with one of these (a unit, a body, a paper) or starts
 # with a party/state prefix; Chinese personal names are 2-4 characters and use none of them as endings.
@@ -42,8 +39,8 @@ def is_periodical(book: str) -> bool:
     return book.endswith(PERIODICAL_SUFFIXES)
 
 
-def date_literal(date: PartialDate) -> Literal:
-    return Literal(date.lexical, datatype=XSD[date.xsd_type])
+def date_literal(date: PartialDate) -> Lit:
+    return Lit(date.lexical, None, XSD[date.xsd_type])
 
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
@@ -67,8 +64,8 @@ class Mapper:
         for item in items:
             yield item if isinstance(item, Reject) else (item, self.triples(item))
 
-    def text(self, value: str) -> Literal:
-        return Literal(value, lang=self.lang)
+    def text(self, value: str) -> Lit:
+        return Lit(value, self.lang)
 
     def triples(self, record: Record) -> list[Triple]:
         m = self.minter
@@ -80,17 +77,17 @@ class Mapper:
 
         # the work: what a consumer searches by
         add((work, RDF_TYPE, SCHEMA.Article))
-        add((work, DCTERMS.identifier, Literal(record.id)))
-        add((work, SCHEMA.identifier, Literal(record.id)))
+        add((work, DCTERMS.identifier, Lit(record.id)))
+        add((work, SCHEMA.identifier, Lit(record.id)))
         add((work, SCHEMA.workExample, printing))
-        add((work, SCHEMA.inLanguage, Literal(self.lang)))
+        add((work, SCHEMA.inLanguage, Lit(self.lang)))
         # the printing: every field of the record
         add((printing, RDF_TYPE, SCHEMA.CreativeWork))
         add((printing, SCHEMA.exampleOfWork, work))
         add((printing, DCTERMS.isPartOf, book))
         add((printing, SCHEMA.isPartOf, book))
         add((printing, SCHEMA.articleBody, self.text(record.body)))
-        add((printing, SCHEMA.inLanguage, Literal(self.lang)))
+        add((printing, SCHEMA.inLanguage, Lit(self.lang)))
         for subject in (work, printing):
             out.extend(self._shared_fields(subject, record))
         if record.origin:
@@ -98,7 +95,7 @@ class Mapper:
         if record.authors:
             add((printing, DC.creator, self.text(record.author_text)))
         if record.date_text:
-            add((printing, DC.date, Literal(record.date_text)))
+            add((printing, DC.date, Lit(record.date_text)))
         if record.description:
             add((printing, DCTERMS.description, self.text(record.description)))
             add((printing, SCHEMA.description, self.text(record.description)))
@@ -116,7 +113,7 @@ class Mapper:
             out.extend(self._concept(tag))
         return out
 
-    def _shared_fields(self, subject: URIRef, record: Record) -> Iterator[Triple]:
+    def _shared_fields(self, subject: str, record: Record) -> Iterator[Triple]:
         """Title, dates, creators and subjects: on the work and on the printing alike."""
         title = self.text(record.title)
         yield (subject, DCTERMS.title, title)
@@ -140,13 +137,13 @@ class Mapper:
             yield (subject, DCTERMS.subject, concept)
             yield (subject, SCHEMA.about, concept)
 
-    def _period(self, period: URIRef, start: PartialDate, end: PartialDate) -> Iterator[Triple]:
+    def _period(self, period: str, start: PartialDate, end: PartialDate) -> Iterator[Triple]:
         yield (period, RDF_TYPE, DCTERMS.PeriodOfTime)
         yield (period, DCAT.startDate, date_literal(start))
         yield (period, DCAT.endDate, date_literal(end))
-        yield (period, RDFS.label, Literal(f"{start.lexical}/{end.lexical}"))
+        yield (period, RDFS.label, Lit(f"{start.lexical}/{end.lexical}"))
 
-    def _book(self, book: URIRef, record: Record) -> Iterator[Triple]:
+    def _book(self, book: str, record: Record) -> Iterator[Triple]:
         yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(record.book) else SCHEMA.Book)
         name = self.text(record.book)
         yield (book, SCHEMA.name, name)
@@ -167,5 +164,5 @@ class Mapper:
         yield (concept, SKOS.prefLabel, self.text(tag))
         yield (concept, SKOS.inScheme, scheme)
         yield (scheme, RDF_TYPE, SKOS.ConceptScheme)
-        yield (scheme, SKOS.prefLabel, Literal("Tags of the article records", lang="en"))
-        yield (scheme, DCTERMS.title, Literal("Tags of the article records", lang="en"))
+        yield (scheme, SKOS.prefLabel, Lit("Tags of the article records", "en"))
+        yield (scheme, DCTERMS.title, Lit("Tags of the article records", "en"))

@@ -19,7 +19,7 @@ from .problems import Problem, Reject
 from .record import DEFAULT_MAX_BYTES, discover, parse, read_sources
 from .report import Report
 from .serialize import Prefixes, jsonld_context, nt_line, write_jsonld, write_ntriples, write_turtle
-from .validate import DEFAULT_BATCH, Published, Validator, load_shapes
+from .validate import DEFAULT_BATCH, DEFAULT_ENGINE, Published, Validator, load_shapes
 from .vocab import DEFAULT_BASE, DEFAULT_LANG
 
 RELEASE_MARKER = "report.json"  # a folder holding this was written by a run and may be replaced
@@ -37,6 +37,7 @@ class Options:
     shapes: str | Path | None = None
     max_record_bytes: int = DEFAULT_MAX_BYTES
     batch_size: int = DEFAULT_BATCH
+    validator: str = DEFAULT_ENGINE
     strict: bool = False
     max_rejects: int | None = None
 
@@ -48,7 +49,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     mapper = Mapper(minter, lang=options.lang)
     shapes = load_shapes(options.shapes)
     _check_replaceable(out)
-    stages = Validator(shapes, batch_size=options.batch_size, strict=options.strict)(
+    stages = Validator(shapes, engine=options.validator, batch_size=options.batch_size, strict=options.strict)(
         reject_conflicts(mapper(
             parse(read_sources(discover(inputs), max_bytes=options.max_record_bytes))
         ), minter)

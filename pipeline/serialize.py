@@ -7,59 +7,12 @@ import json
 import re
 from typing import IO, Iterable, Iterator
 
-from rdflib import Literal, URIRef
-
-from .vocab import PREFIXES, XSD
+from .terms import escape, nt_line, unescape  # noqa: F401  (nt_line is re-exported)
+from .vocab import PREFIXES
 
 RDF_TYPE_IRI = PREFIXES["rdf"] + "type"
-XSD_STRING = str(XSD.string)
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
-_UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
-_SIMPLE_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _LINE = re.compile(r'^<([^>]*)> <([^>]*)> (.*) \.$')
-
-
-# --------------------------------------------------------------------------- terms <-> N-Triples
-
-def _escape_char(match: re.Match) -> str:
-    char = match.group(0)
-    return _ESCAPES.get(char) or f"\\u{ord(char):04X}"
-
-
-def escape(text: str) -> str:
-    return _NEEDS_ESCAPE.sub(_escape_char, text)
-
-
-def unescape(text: str) -> str:
-    def replace(match: re.Match) -> str:
-        if match.group(1) or match.group(2):
-            return chr(int(match.group(1) or match.group(2), 16))
-        return _SIMPLE_UNESCAPES[match.group(3)]
-    return _UNESCAPE.sub(replace, text) if "\\" in text else text
-
-
-def nt_term(term) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        quoted = f'"{escape(str(term))}"'
-        if term.language:
-            return f"{quoted}@{term.language}"
-        if term.datatype and str(term.datatype) != XSD_STRING:
-            return f"{quoted}^^<{term.datatype}>"
-        return quoted
-    raise TypeError(f"only IRIs and literals are published, not {term!r}")
-
-
-def nt_line(triple) -> str:
-    s, p, o = triple
-    return f"{nt_term(s)} {nt_term(p)} {nt_term(o)} ."
-
-
-class Term(tuple):
-    """A parsed object term: ('iri', iri) or ('literal', lexical, language, datatype)."""
 
 
 def parse_line(line: str) -> tuple[str, str, tuple]:

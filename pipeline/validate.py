@@ -1,19 +1,17 @@
-"""SHACL validation with pyshacl against the shapes in shapes/ (stage 4 of a run).
-A batch of records is validated as one graph; each result is traced back to the records it concerns."""
+"""SHACL validation of each record against the shapes in shapes/ (stage 4 of a run).
+Two engines give the same results: the builtin one (shacl.py, per record) and pyshacl (per batch)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import pyshacl
-from rdflib import Graph, Literal, URIRef
-
-from .mapping import Triple
 from .problems import Problem, Reject
 from .record import LABEL_OF, Record
+from .shacl import ShaclResult, compile_shapes
+from .shacl import validate as builtin_validate
+from .terms import Lit, Term, Triple, to_rdflib
 from .vocab import DC, DCTERMS, SCHEMA, SH, SKOS
 
 # the record field a SHACL result path points at, so messages name the field
@@ -34,19 +32,23 @@ FIELD_OF_PATH = {
 }
 # node shapes without a single path, by the field they are about
 FIELD_OF_SHAPE = {"urn:zh-articles:shapes#WorkDated": LABEL_OF["dates"]}
+ENGINES = ("builtin", "pyshacl")
+DEFAULT_ENGINE = "builtin"
 DEFAULT_BATCH = 200
 
 
 class ShapesError(Exception):
-    """The shapes folder is missing or does not parse."""
+    """The shapes folder is missing, does not parse, or uses what the chosen engine cannot run."""
 
 
 def default_shapes_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "shapes"
 
 
-def load_shapes(folder: str | Path | None = None) -> Graph:
-    """Every *.ttl file of the shapes folder as one graph."""
+def load_shapes(folder: str | Path | None = None):
+    """Every *.ttl file of the shapes folder as one rdflib graph."""
+    from rdflib import Graph
+
     folder = Path(folder) if folder else default_shapes_dir()
     files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
     if not files:
@@ -62,24 +64,31 @@ def load_shapes(folder: str | Path | None = None) -> Graph:
 
 @dataclass(frozen=True)
 class Result:
-    """One SHACL validation result, in plain values."""
+    """One SHACL validation result, in plain values, whichever engine found it."""
 
     severity: str  # 'Violation', 'Warning' or 'Info'
     focus: str
     path: str | None
-    value: str | None
+    value: Term | None
     message: str
+    component: str
     shape: str | None = None
 
     @property
     def field(self) -> str | None:
         if self.path:
-            return FIELD_OF_PATH.get(URIRef(self.path))
+            return FIELD_OF_PATH.get(self.path)
         return FIELD_OF_SHAPE.get(self.shape or "")
+
+    @property
+    def key(self) -> tuple:
+        """What two engines must agree on."""
+        return (self.severity, self.focus, self.path or "", self.component, str(self.value or ""))
 
     def __str__(self) -> str:
         path = f" {self.path}" if self.path else ""
-        value = f" (value: {self.value[:60]!r})" if self.value is not None else ""
+        shown = self.value.value if isinstance(self.value, Lit) else self.value
+        value = f" (value: {shown[:60]!r})" if shown is not None else ""
         return f"{self.severity}: <{self.focus}>{path}: {self.message}{value}"
 
 
@@ -97,74 +106,150 @@ class ValidationReport:
         return tuple(r for r in self.results if r.severity != "Violation")
 
 
-def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
-    """SHACL Core validation of a whole graph; no inference, so only what is published counts."""
-    conforms, results_graph, _ = pyshacl.validate(
+def _from_builtin(result: ShaclResult) -> Result:
+    return Result(result.severity, result.focus, result.path, result.value,
+                  result.message or result.component, result.component, result.shape)
+
+
+# --------------------------------------------------------------------------- pyshacl
+
+def pyshacl_validate(data, shapes) -> ValidationReport:
+    """SHACL Core validation of an rdflib graph with pyshacl; no inference, so only what is published counts."""
+    import pyshacl
+
+    _, results_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True,
     )
-    return ValidationReport(bool(conforms), tuple(sorted(_results(results_graph), key=_result_order)))
+    results = tuple(sorted(_pyshacl_results(results_graph), key=lambda r: r.key))
+    return ValidationReport(not any(r.severity == "Violation" for r in results), results)
 
 
-def _result_order(result: Result) -> tuple:
-    return (result.focus, result.path or "", result.message, result.value or "")
+def _pyshacl_results(graph) -> Iterator[Result]:
+    from rdflib import Literal, URIRef
 
+    def plain(node):
+        if isinstance(node, Literal):
+            datatype = str(node.datatype) if node.datatype and not node.language else None
+            return Lit(str(node), node.language, datatype if datatype != SH.iri else None)
+        return str(node) if isinstance(node, URIRef) else None
 
-def _results(graph: Graph) -> Iterator[Result]:
-    for node in graph.subjects(SH.resultSeverity, None):
-        severity = graph.value(node, SH.resultSeverity)
-        messages = sorted(str(m) for m in graph.objects(node, SH.resultMessage))
-        constraint = graph.value(node, SH.sourceConstraintComponent)
-        value = graph.value(node, SH.value)
-        path = graph.value(node, SH.resultPath)
+    for node in graph.subjects(URIRef(SH.resultSeverity), None):
+        messages = sorted(str(m) for m in graph.objects(node, URIRef(SH.resultMessage)))
+        component = str(graph.value(node, URIRef(SH.sourceConstraintComponent))).rsplit("#", 1)[-1]
+        path = graph.value(node, URIRef(SH.resultPath))
+        value = graph.value(node, URIRef(SH.value))
         yield Result(
-            severity=str(severity).rsplit("#", 1)[-1],
-            focus=str(graph.value(node, SH.focusNode)),
+            severity=str(graph.value(node, URIRef(SH.resultSeverity))).rsplit("#", 1)[-1],
+            focus=str(graph.value(node, URIRef(SH.focusNode))),
             path=str(path) if isinstance(path, URIRef) else None,
-            value=str(value) if isinstance(value, Literal | URIRef) else None,
-            message="; ".join(messages) or str(constraint).rsplit("#", 1)[-1],
-            shape=str(graph.value(node, SH.sourceShape)),
+            value=plain(value) if value is not None else None,
+            message="; ".join(messages) or component,
+            component=component,
+            shape=str(graph.value(node, URIRef(SH.sourceShape))),
         )
 
 
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+def validate_graph(data, shapes, *, engine: str = "pyshacl") -> ValidationReport:
+    """Validate an rdflib graph (pipeline validate); the builtin engine needs IRIs and literals only."""
+    if engine == "pyshacl":
+        return pyshacl_validate(data, shapes)
+    from .shacl import UnsupportedShapes
+
+    try:
+        compiled = compile_shapes(shapes)
+    except UnsupportedShapes as error:
+        raise ShapesError(str(error)) from error
+    triples = [tuple(_plain_term(t) for t in triple) for triple in data]
+    results = tuple(sorted((_from_builtin(r) for r in builtin_validate(triples, compiled)), key=lambda r: r.key))
+    return ValidationReport(not any(r.severity == "Violation" for r in results), results)
+
+
+def _plain_term(node) -> Term:
+    from rdflib import Literal
+
+    if isinstance(node, Literal):
+        datatype = str(node.datatype) if node.datatype and not node.language else None
+        return Lit(str(node), node.language, None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype)
+    return str(node)
+
+
+# --------------------------------------------------------------------------- the stage
+
+@dataclass(frozen=True)
+class Published:
+    """A record that passed validation, with its triples and any warnings."""
+
+    record: Record
+    triples: list
+    warnings: tuple[Problem, ...]
 
 
 class Validator:
-    """Stage: validates mapped records in batches; a record with a violation becomes a Reject."""
+    """Stage: validates mapped records; a record with a violation becomes a Reject.
 
-    def __init__(self, shapes: Graph, *, batch_size: int = DEFAULT_BATCH, strict: bool = False):
+    The builtin engine validates each record's own graph. pyshacl validates batches (it is slow to start),
+    split so that no two records of one article share a batch: each record's results are then exactly
+    those of its own graph, since shared entities (agents, books, tags) have identical triples."""
+
+    def __init__(self, shapes, *, engine: str = DEFAULT_ENGINE, batch_size: int = DEFAULT_BATCH,
+                 strict: bool = False):
+        if engine not in ENGINES:
+            raise ShapesError(f"unknown validator {engine!r}; choose one of {', '.join(ENGINES)}")
+        from .shacl import UnsupportedShapes
+
         self.shapes = shapes
+        self.engine = engine
         self.batch_size = batch_size
         self.strict = strict
+        try:
+            self.compiled = compile_shapes(shapes) if engine == "builtin" else None
+        except UnsupportedShapes as error:
+            raise ShapesError(str(error)) from error
 
     def __call__(self, items: Iterable) -> Iterator:
-        for batch in batched(items, self.batch_size):
-            yield from self._batch(batch)
+        if self.engine == "builtin":
+            for item in items:
+                if isinstance(item, Reject):
+                    yield item
+                else:
+                    record, triples = item
+                    results = [_from_builtin(r) for r in builtin_validate(triples, self.compiled)]
+                    yield self._outcome(record, triples, sorted(set(results), key=lambda r: r.key))
+            return
+        batch: list = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                yield from self._pyshacl_batch(batch)
+                batch = []
+        yield from self._pyshacl_batch(batch)
 
-    def _batch(self, batch: list) -> Iterator:
+    def _pyshacl_batch(self, batch: list) -> Iterator:
         mapped = [item for item in batch if not isinstance(item, Reject)]
-        by_focus = self._results_by_focus(mapped)
+        by_record: dict[int, list[Result]] = {}
+        for group in _without_shared_articles(mapped):
+            by_focus = self._pyshacl_by_focus([mapped[i] for i in group])
+            for index in group:
+                subjects = {s for s, _, _ in mapped[index][1]}
+                by_record[index] = sorted({r for f in subjects for r in by_focus.get(f, ())}, key=lambda r: r.key)
+        index = 0
         for item in batch:
             if isinstance(item, Reject):
                 yield item
                 continue
             record, triples = item
-            subjects = {s for s, _, _ in triples}
-            results = sorted({r for focus in subjects for r in by_focus.get(str(focus), ())}, key=_result_order)
-            yield self._outcome(record, triples, results)
+            yield self._outcome(record, triples, by_record[index])
+            index += 1
 
-    def _results_by_focus(self, mapped: list) -> dict[str, list[Result]]:
-        if not mapped:
-            return {}
+    def _pyshacl_by_focus(self, mapped: list) -> dict[str, list[Result]]:
+        from rdflib import Graph
+
         graph = Graph()
         for _, triples in mapped:
             for triple in triples:
-                graph.add(triple)
+                graph.add(to_rdflib(triple))
         by_focus: dict[str, list[Result]] = {}
-        for result in validate_graph(graph, self.shapes).results:
+        for result in pyshacl_validate(graph, self.shapes).results:
             by_focus.setdefault(result.focus, []).append(result)
         return by_focus
 
@@ -183,10 +268,15 @@ class Validator:
         return Published(record, triples, tuple(warnings))
 
 
-@dataclass(frozen=True)
-class Published:
-    """A record that passed validation, with its triples and any warnings."""
-
-    record: Record
-    triples: list
-    warnings: tuple[Problem, ...]
+def _without_shared_articles(mapped: list) -> list[list[int]]:
+    """Indices grouped so that no group holds two records with the same id."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for index, (record, _) in enumerate(mapped):
+        for ids, members in groups:
+            if record.id not in ids:
+                ids.add(record.id)
+                members.append(index)
+                break
+        else:
+            groups.append(({record.id}, [index]))
+    return [members for _, members in groups]

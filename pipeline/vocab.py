@@ -1,7 +1,7 @@
 """Namespaces and output formats: the one table of each that every other module reads.
 Nothing here mints IRIs for records (see iris.py); it only names the vocabularies we publish with."""
 
-from rdflib import Namespace, URIRef
+from __future__ import annotations
 
 # prefix -> namespace IRI, in the order they are printed in Turtle and JSON-LD.
 # schema.org is deliberately the http:// namespace (not rdflib's https SDO).
@@ -16,6 +16,25 @@ PREFIXES: dict[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",
 }
 
+
+class Namespace:
+    """`SCHEMA.name` is the plain str IRI 'http://schema.org/name' (not an rdflib term)."""
+
+    def __init__(self, iri: str):
+        self.iri = iri
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.iri + name
+
+    def __getitem__(self, name: str) -> str:
+        return self.iri + name
+
+    def __str__(self) -> str:
+        return self.iri
+
+
 RDF = Namespace(PREFIXES["rdf"])
 RDFS = Namespace(PREFIXES["rdfs"])
 XSD = Namespace(PREFIXES["xsd"])
@@ -26,7 +45,7 @@ SKOS = Namespace(PREFIXES["skos"])
 DCAT = Namespace(PREFIXES["dcat"])
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
-RDF_TYPE = URIRef(PREFIXES["rdf"] + "type")
+RDF_TYPE = RDF.type
 
 # file name -> (rdflib format name, media type); the three dumps hold the same graph.
 FORMATS: dict[str, tuple[str, str]] = {

@@ -7,7 +7,20 @@ from rdflib import Graph, URIRef
 from pipeline.dates import PartialDate
 from pipeline.iris import Minter
 from pipeline.record import Record
-from pipeline.vocab import DC, DCAT, DCTERMS, SCHEMA, SKOS
+from pipeline.vocab import DC as _DC, DCAT as _DCAT, DCTERMS as _DCTERMS, SCHEMA as _SCHEMA, SKOS as _SKOS
+
+
+class _Terms:
+    """rdflib URIRefs for a namespace of plain IRIs, for looking things up in an rdflib Graph."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+
+    def __getattr__(self, name):
+        return URIRef(getattr(self.namespace, name))
+
+
+DC, DCAT, DCTERMS, SCHEMA, SKOS = (_Terms(n) for n in (_DC, _DCAT, _DCTERMS, _SCHEMA, _SKOS))
 
 
 def date_from_literal(literal) -> PartialDate:
@@ -17,7 +30,7 @@ def date_from_literal(literal) -> PartialDate:
 
 def read_back(graph: Graph, minter: Minter, record: Record) -> dict:
     """The record's fields as the graph holds them for its printing."""
-    printing = minter.printing(record.id, record.book, record.book_author)
+    printing = URIRef(minter.printing(record.id, record.book, record.book_author))
     work = graph.value(printing, SCHEMA.exampleOfWork)
     book = graph.value(printing, DCTERMS.isPartOf)
     period = graph.value(printing, DCTERMS.temporal)

@@ -1,0 +1,82 @@
+"""RDF terms as plain Python values, and their N-Triples form: the currency every stage passes on.
+An IRI is a str, a literal a Lit; rdflib terms are made only at the edges (pyshacl, reading files)."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Union
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+class Lit(NamedTuple):
+    """A literal: lexical form, language tag or datatype IRI (neither: xsd:string)."""
+
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+    @property
+    def datatype_iri(self) -> str:
+        if self.lang:
+            return RDF_LANGSTRING
+        return self.datatype or XSD_STRING
+
+
+Term = Union[str, Lit]
+Triple = tuple[str, str, Term]
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+_UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_SIMPLE_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _escape_char(match: re.Match) -> str:
+    char = match.group(0)
+    return _ESCAPES.get(char) or f"\\u{ord(char):04X}"
+
+
+def escape(text: str) -> str:
+    return _NEEDS_ESCAPE.sub(_escape_char, text)
+
+
+def _unescape_match(match: re.Match) -> str:
+    if match.group(1) or match.group(2):
+        return chr(int(match.group(1) or match.group(2), 16))
+    return _SIMPLE_UNESCAPES[match.group(3)]
+
+
+def unescape(text: str) -> str:
+    return _UNESCAPE.sub(_unescape_match, text) if "\\" in text else text
+
+
+def nt_term(term: Term) -> str:
+    if isinstance(term, str):
+        return f"<{term}>"
+    quoted = f'"{escape(term.value)}"'
+    if term.lang:
+        return f"{quoted}@{term.lang}"
+    if term.datatype and term.datatype != XSD_STRING:
+        return f"{quoted}^^<{term.datatype}>"
+    return quoted
+
+
+def nt_line(triple: Triple) -> str:
+    s, p, o = triple
+    return f"<{s}> <{p}> {nt_term(o)} ."
+
+
+def to_rdflib(triple: Triple):
+    """The same triple as rdflib terms, for pyshacl and rdflib graphs."""
+    from rdflib import Literal, URIRef
+
+    s, p, o = triple
+    if isinstance(o, str):
+        obj = URIRef(o)
+    elif o.lang:
+        obj = Literal(o.value, lang=o.lang)
+    else:
+        obj = Literal(o.value, datatype=URIRef(o.datatype) if o.datatype else None)
+    return URIRef(s), URIRef(p), obj
