@@ -14,8 +14,8 @@ from . import __version__
 from .iris import BaseIRIError
 from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
-from .run import Options, OutputError, run
-from .validate import DEFAULT_BATCH, ShapesError, load_shapes, validate_graph
+from .run import DEFAULT_BATCH, Options, OutputError, run
+from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
 from .vocab import DEFAULT_BASE, DEFAULT_LANG, PARSERS
 
 # exit codes (documented in the README)
@@ -56,27 +56,63 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--max-rejects", type=click.IntRange(min=0), help="Stop when more than N records were rejected.")
 @click.option("--max-record-bytes", default=DEFAULT_MAX_BYTES, show_default=True, type=click.IntRange(min=1),
               help="Larger files are rejected unread.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--validator", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+              help="SHACL engine: the builtin one (fast, pyshacl-equivalent) or pyshacl itself.")
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(min=1),
-              help="Records validated together in one SHACL run.")
-def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, batch_size) -> None:
+              help="Records handed to a worker at a time.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
+                batch_size, quiet) -> None:
     """Convert, validate and publish records (files, or folders searched for *.txt; default seeds/)."""
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
-                      max_record_bytes=max_record_bytes, batch_size=batch_size)
+                      max_record_bytes=max_record_bytes, workers=workers, validator=validator,
+                      batch_size=batch_size)
     started = time.monotonic()
+    bar = None if quiet or not sys.stderr.isatty() else ProgressBar(started)
     try:
-        report = run(inputs or ("seeds",), out, options=options)
+        report = run(inputs or ("seeds",), out, options=options, progress=bar)
     except (InputError, OutputError, ShapesError, BaseIRIError, LanguageTagError, OSError) as error:
         raise RunFailed(f"{error}\nNothing was written; the previous release in '{out}' is untouched.") from error
+    if bar:
+        bar.clear()
     click.echo(summary(report, out, time.monotonic() - started))
     if report.stopped:
         sys.exit(EXIT_STOPPED)
     sys.exit(EXIT_REJECTS if report.rejected else EXIT_OK)
 
 
+class ProgressBar:
+    """Records done, rate and ETA on one terminal line (stderr), redrawn at most ten times a second."""
+
+    def __init__(self, started: float):
+        self.started = started
+        self.drawn = 0.0
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1 and done != total:
+            return
+        self.drawn = now
+        rate = done / max(now - self.started, 1e-9)
+        if total:
+            width = 30
+            filled = int(width * done / total)
+            eta = (total - done) / rate if phase == "records" and rate else 0
+            line = (f"{phase:8} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
+                    + (f"  {rate:,.0f}/s  ETA {eta:,.0f} s" if phase == "records" else ""))
+        else:
+            line = f"{phase:8} {done:,}  {rate:,.0f}/s"
+        click.echo("\r" + line.ljust(78), nl=False, err=True)
+
+    def clear(self) -> None:
+        click.echo("\r" + " " * 78 + "\r", nl=False, err=True)
+
+
 def summary(report, out: Path, seconds: float) -> str:
     lines = [
         f"read {report.read} records: {report.published} published, {report.rejected} rejected, "
-        f"{len(report.warnings)} warnings ({seconds:.1f} s)",
+        f"{report.warning_count} warnings ({seconds:.1f} s, {report.read / max(seconds, 1e-9):,.0f} records/s)",
     ]
     if report.stopped:
         lines.append(f"stopped early, nothing published: {report.stopped}; the previous release in {out}/ is untouched")
@@ -89,8 +125,8 @@ def summary(report, out: Path, seconds: float) -> str:
         lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/report.json"))
     for warning in report.warnings[:5]:
         lines.append(f"  warning {warning}")
-    if len(report.warnings) > 5:
-        lines.append(f"  ... and {len(report.warnings) - 5} more warnings" + ("" if report.stopped else f" in {out}/report.json"))
+    if report.warning_count > 5:
+        lines.append(f"  ... and {report.warning_count - 5} more warnings" + ("" if report.stopped else f" in {out}/report.json"))
     return "\n".join(lines)
 
 
@@ -104,7 +140,9 @@ Exit codes: 0 conforms (warnings allowed), 1 violations, 3 a file does not parse
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--shapes", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of SHACL shapes (*.ttl); default: the project's shapes/.")
-def validate_command(files, shapes) -> None:
+@click.option("--validator", type=click.Choice(ENGINES), default="pyshacl", show_default=True,
+              help="SHACL engine; pyshacl by default here, since any file may hold blank nodes.")
+def validate_command(files, shapes, validator) -> None:
     """Validate RDF files (Turtle, N-Triples, JSON-LD, RDF/XML) against the SHACL shapes."""
     try:
         shapes_graph = load_shapes(shapes)
@@ -115,7 +153,10 @@ def validate_command(files, shapes) -> None:
         raise RunFailed(str(error)) from error
     except Exception as error:  # rdflib parsers raise many kinds; all mean 'does not parse'
         raise RunFailed(f"cannot parse {error}; check the file's syntax and extension") from error
-    report = validate_graph(graph, shapes_graph)
+    try:
+        report = validate_graph(graph, shapes_graph, engine=validator)
+    except ShapesError as error:
+        raise RunFailed(str(error)) from error
     for result in report.results:
         click.echo(str(result))
     click.echo(f"{len(graph)} triples: {len(report.violations)} violations, {len(report.warnings)} warnings"

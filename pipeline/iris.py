@@ -4,6 +4,7 @@ User text never enters an IRI: names are hashed, record ids are checked safe by 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ class BaseIRIError(ValueError):
     """The --base IRI cannot hold minted IRIs."""
 
 
+@lru_cache(maxsize=1 << 16)  # names repeat across records: agents, tags and books
 def key(*parts: str) -> str:
     """A 16-hex-digit key for names: stable across runs and machines, same for canonically equal text."""
     text = "\x1f".join(unicodedata.normalize("NFC", part) for part in parts)

@@ -111,6 +111,8 @@ class Mapper:
             out.extend(self._agent(name))
         for tag in record.tags:
             out.extend(self._concept(tag))
+        if record.tags:
+            out.extend(self._scheme())
         return out
 
     def _shared_fields(self, subject: str, record: Record) -> Iterator[Triple]:
@@ -163,6 +165,9 @@ class Mapper:
         yield (concept, RDF_TYPE, SKOS.Concept)
         yield (concept, SKOS.prefLabel, self.text(tag))
         yield (concept, SKOS.inScheme, scheme)
+
+    def _scheme(self) -> Iterator[Triple]:
+        scheme = self.minter.concept_scheme()
         yield (scheme, RDF_TYPE, SKOS.ConceptScheme)
         yield (scheme, SKOS.prefLabel, Lit("Tags of the article records", "en"))
         yield (scheme, DCTERMS.title, Lit("Tags of the article records", "en"))

@@ -1,29 +1,41 @@
-"""One publishing run: discover → read → parse → map → validate → write, streamed stage to stage.
-This module wires the stages and owns the output folder; the stages themselves know nothing of each other."""
+"""One publishing run: records stream through read → parse → map → validate in worker processes, a batch
+at a time, into bucketed shards; the buckets are then sorted, deduplicated and written as the release.
+This module wires the stages, the workers and the output folder; the stages know nothing of each other."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .iris import Minter
 from .mapping import Mapper
 from .problems import Problem, Reject
-from .record import DEFAULT_MAX_BYTES, discover, parse, read_sources
+from .record import DEFAULT_MAX_BYTES, InputError, discover, parse, read_sources
 from .report import Report
-from .serialize import Prefixes, jsonld_context, nt_line, write_jsonld, write_ntriples, write_turtle
-from .validate import DEFAULT_BATCH, DEFAULT_ENGINE, Published, Validator, load_shapes
+from .serialize import (JSONLD_FOOTER, Prefixes, grouped, jsonld_context, jsonld_header, turtle_header,
+                        write_jsonld_groups, write_ntriples, write_turtle_groups)
+from .shards import BUCKETS, bucket_of, read_buckets, write_shard
+from .terms import nt_line
+from .validate import DEFAULT_ENGINE, Published, ShapesError, Validator, load_shapes
 from .vocab import DEFAULT_BASE, DEFAULT_LANG
 
 RELEASE_MARKER = "report.json"  # a folder holding this was written by a run and may be replaced
 OUTPUT_README = Path(__file__).with_name("output_readme.md")
+DEFAULT_BATCH = 500           # records per unit of work handed to a worker
+BYTES_PER_PARTITION = 24 << 20  # bounds the memory of sorting one piece of the output
+DUMPS = ("articles.nt", "articles.ttl", "articles.jsonld")
+
+Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
 
 
 class OutputError(Exception):
@@ -38,61 +50,288 @@ class Options:
     max_record_bytes: int = DEFAULT_MAX_BYTES
     batch_size: int = DEFAULT_BATCH
     validator: str = DEFAULT_ENGINE
+    workers: int | None = None  # None: one per CPU
     strict: bool = False
     max_rejects: int | None = None
 
 
-def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options()) -> Report:
+class _Stopped(Exception):
+    """--max-rejects was exceeded: abandon the staging folder, keep the previous release."""
+
+
+def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
+        progress: Progress | None = None) -> Report:
     """Publish every record under inputs into the folder out; returns the report of what happened."""
     out = Path(out)
-    minter = Minter(options.base)
-    mapper = Mapper(minter, lang=options.lang)
-    shapes = load_shapes(options.shapes)
+    inputs = [Path(item) for item in inputs]
+    _Worker(options)  # fails early on a bad base IRI, language tag or shapes
+    for item in inputs:
+        if not item.exists():
+            raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
     _check_replaceable(out)
-    stages = Validator(shapes, engine=options.validator, batch_size=options.batch_size, strict=options.strict)(
-        reject_conflicts(mapper(
-            parse(read_sources(discover(inputs), max_bytes=options.max_record_bytes))
-        ), minter)
-    )
+    total = sum(1 for _ in discover(inputs)) if progress else None
     report = Report()
-    lines: set[str] = set()
-    for outcome in stages:
-        if isinstance(outcome, Published):
-            lines.update(nt_line(t) for t in outcome.triples)
-            report.add_published(outcome.warnings)
-        else:
-            report.add_reject(outcome)
-        if options.max_rejects is not None and report.rejected > options.max_rejects:
-            report.stopped = f"more than {options.max_rejects} records rejected (--max-rejects)"
-            break
-    report.triples = len(lines)
-    if report.stopped:
-        return report  # a stopped run publishes nothing: the previous release stays
-    with _staging(out) as staging:
-        _write_release(staging, sorted(lines), report, Prefixes(minter.base))
+    try:
+        with _staging(out) as staging:
+            work = staging / ".work"
+            work.mkdir()
+            report.log_to(work)
+            with _pool(options) as pool:
+                shards = _map_phase(inputs, options, pool, work, report, progress, total)
+                _write_phase(shards, options, pool, staging, work, report, progress)
+            _finish(staging, work, report)
+    except _Stopped:
+        pass
+    finally:
+        report.close_logs()
     return report
 
 
-def reject_conflicts(items: Iterable, minter: Minter) -> Iterator:
-    """Stage: two files with the same id and book must say the same thing, or the later one is rejected.
+# --------------------------------------------------------------------------- workers
 
-    Identical files pass (their triples coincide); it runs before validation so that two versions of one
-    printing are never validated, or published, as one."""
-    seen: dict[str, tuple[str, bytes]] = {}  # printing IRI -> (first file, digest of its triples)
+class _Worker:
+    """What one process needs to turn a batch of files into shard lines: built once per process."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self.minter = Minter(options.base)
+        self.mapper = Mapper(self.minter, lang=options.lang)
+        self.validator = Validator(load_shapes(options.shapes), engine=options.validator,
+                                   batch_size=min(options.batch_size, 1000), strict=options.strict)
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(options: Options) -> None:
+    global _WORKER
+    _WORKER = _Worker(options)
+
+
+@dataclass
+class _Batch:
+    number: int
+    outcomes: list  # per record, in input order: ("published", file, id, key, digest, warnings) or Reject
+    shard: str
+    lines: int
+
+
+def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
+    """Read, parse, map and validate one batch; write its published lines into a shard."""
+    number, files, work, excluded = job
+    worker = _WORKER
+    items = worker.validator(worker.mapper(parse(read_sources(
+        (Path(f) for f in files), max_bytes=worker.options.max_record_bytes))))
+    outcomes: list = []
+    lines: list[tuple[int, str]] = []
+    buckets: dict[str, int] = {}
     for item in items:
-        if isinstance(item, Reject):
-            yield item
+        if not isinstance(item, Published):
+            outcomes.append(item)
             continue
-        record, triples = item
-        printing = str(minter.printing(record.id, record.book, record.book_author))
-        digest = hashlib.sha256("\n".join(sorted(nt_line(t) for t in triples)).encode()).digest()[:16]
-        first_file, first_digest = seen.setdefault(printing, (record.file, digest))
-        if first_digest == digest:
-            yield item
+        record = item.record
+        if record.file in excluded:
+            outcomes.append(("excluded", record.file, record.id))
             continue
-        message = (f"same id and book as {first_file} but different content; keep one version, "
-                   f"or correct the book name (书籍) if they are different books")
-        yield Reject(record.file, record.id, (Problem(record.file, record.id, "conflict", message, "书籍"),))
+        record_lines = set()
+        for triple in item.triples:
+            subject = triple[0]
+            bucket = buckets.get(subject)
+            if bucket is None:
+                bucket = buckets[subject] = bucket_of(subject)
+            line = nt_line(triple)
+            if line not in record_lines:
+                record_lines.add(line)
+                lines.append((bucket, line))
+        printing = worker.minter.printing(record.id, record.book, record.book_author)
+        outcomes.append(("published", record.file, record.id, _digest(printing),
+                         _digest("\n".join(sorted(record_lines))), item.warnings))
+    shard = os.path.join(work, f"shard-{number:07d}.nt")
+    count = write_shard(Path(shard), lines)
+    return _Batch(number, outcomes, shard, count)
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _write_partition(job: tuple[int, int, int, list[str], str, str]) -> tuple[int, int]:
+    """Sort and deduplicate buckets first..last-1 of every shard; write them as three fragments."""
+    index, first, last, shards, work, base = job
+    prefixes = Prefixes(base)
+    stem = os.path.join(work, f"part-{index:05d}")
+    count = 0
+    with open(stem + ".nt", "w", encoding="utf-8", newline="\n") as nt, \
+            open(stem + ".ttl", "w", encoding="utf-8", newline="\n") as ttl, \
+            open(stem + ".jsonld", "w", encoding="utf-8", newline="\n") as jsonld:
+        written = False
+        for _, lines in read_buckets([Path(s) for s in shards], first, last):
+            count += write_ntriples(lines, nt)
+            groups = list(grouped(lines))
+            write_turtle_groups(groups, ttl, prefixes)
+            if written:
+                jsonld.write(",")
+            write_jsonld_groups(groups, jsonld, prefixes)
+            written = True
+    return index, count
+
+
+class _SerialPool:
+    """The pool interface, run in this process (--workers 1)."""
+
+    def apply_async(self, function, args):
+        result = function(*args)
+        return type("Done", (), {"get": lambda self: result})()
+
+    def close(self):
+        pass
+
+
+class _pool:
+    def __init__(self, options: Options):
+        self.workers = options.workers or os.cpu_count() or 1
+        self.options = options
+
+    def __enter__(self):
+        _init_worker(self.options)  # this process too: conflicts are re-run here
+        if self.workers == 1:
+            self.pool = _SerialPool()
+        else:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Pool(
+                self.workers, initializer=_init_worker, initargs=(self.options,))
+        self.pool.workers = self.workers
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.workers > 1:
+            self.pool.terminate() if exc[0] else self.pool.close()
+            self.pool.join()
+
+
+def _ordered(pool, function, jobs: Iterable, window: int) -> Iterator:
+    """Results of function over jobs, in order, with at most `window` jobs in flight (flat memory)."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.apply_async(function, (job,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+# --------------------------------------------------------------------------- phase 1: records to shards
+
+def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progress, total) -> list[str]:
+    jobs = ((number, [str(p) for p in chunk], str(work), frozenset())
+            for number, chunk in enumerate(_batched(discover(inputs), options.batch_size)))
+    seen: dict[int, tuple[int, str]] = {}  # printing -> (digest of its lines, first file)
+    shards = []
+    for batch in _ordered(pool, _process_batch, jobs, window=2 * pool.workers + 1):
+        conflicts = _conflicts(batch, seen)
+        if conflicts:
+            # the conflicting records are already in the shard: write it again without them
+            batch = _process_batch((batch.number, _files_of(batch), str(work), frozenset(conflicts)))
+        for outcome in batch.outcomes:
+            if isinstance(outcome, Reject):
+                report.add_reject(outcome)
+            elif outcome[0] == "excluded":
+                _, file, record_id = outcome
+                report.add_reject(_conflict_reject(file, record_id, conflicts[file]))
+            else:
+                report.add_published(outcome[5])
+            if options.max_rejects is not None and report.rejected > options.max_rejects:
+                report.stopped = f"more than {options.max_rejects} records rejected (--max-rejects)"
+                raise _Stopped
+        shards.append(batch.shard)
+        if progress:
+            progress("records", report.read, total)
+    return shards
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _files_of(batch: _Batch) -> list[str]:
+    return [o.file if isinstance(o, Reject) else o[1] for o in batch.outcomes]
+
+
+def _conflicts(batch: _Batch, seen: dict) -> dict[str, str]:
+    """Records whose printing (same id and book) was published before with other content: file -> first file."""
+    found = {}
+    for outcome in batch.outcomes:
+        if isinstance(outcome, Reject):
+            continue
+        _, file, _, key, digest, _ = outcome
+        first = seen.setdefault(key, (digest, file))
+        if first[0] != digest:
+            found[file] = first[1]
+    return found
+
+
+def _conflict_reject(file: str, record_id: str, first_file: str) -> Reject:
+    message = (f"same id and book as {first_file} but different content; keep one version, "
+               f"or correct the book name (书籍) if they are different books")
+    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍"),))
+
+
+# --------------------------------------------------------------------------- phase 2: shards to the release
+
+def _write_phase(shards: list[str], options: Options, pool, staging: Path, work: Path, report: Report,
+                 progress) -> None:
+    from .shards import read_offsets
+
+    shard_bytes = sum(read_offsets(Path(s))[BUCKETS] for s in shards)
+    parts = max(1, min(BUCKETS, math.ceil(shard_bytes / BYTES_PER_PARTITION)))
+    size = math.ceil(BUCKETS / parts)
+    ranges = [(i, first, min(first + size, BUCKETS)) for i, first in enumerate(range(0, BUCKETS, size))]
+    jobs = ((i, first, last, shards, str(work), Minter(options.base).base) for i, first, last in ranges)
+    triples = 0
+    for done, (_, count) in enumerate(_ordered(pool, _write_partition, jobs, window=2 * pool.workers), start=1):
+        triples += count
+        if progress:
+            progress("writing", done, len(ranges))
+    report.triples = triples
+    _assemble(staging, work, len(ranges), Prefixes(Minter(options.base).base))
+
+
+def _assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> None:
+    """Join the fragments of every partition, in order, into the three dumps."""
+    with open(staging / "articles.nt", "wb") as nt, open(staging / "articles.ttl", "wb") as ttl, \
+            open(staging / "articles.jsonld", "wb") as jsonld:
+        ttl.write(turtle_header(prefixes).encode("utf-8"))
+        jsonld.write(jsonld_header(prefixes).encode("utf-8"))
+        written = False
+        for index in range(parts):
+            stem = work / f"part-{index:05d}"
+            for suffix, stream in ((".nt", nt), (".ttl", ttl)):
+                with open(f"{stem}{suffix}", "rb") as fragment:
+                    shutil.copyfileobj(fragment, stream, 1 << 20)
+            with open(f"{stem}.jsonld", "rb") as fragment:
+                data = fragment.read(1)
+                if data:
+                    if written:
+                        jsonld.write(b",")
+                    jsonld.write(data)
+                    shutil.copyfileobj(fragment, jsonld, 1 << 20)
+                    written = True
+        jsonld.write(JSONLD_FOOTER.encode("utf-8"))
+    (staging / "context.jsonld").write_text(
+        json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
+
+
+def _finish(staging: Path, work: Path, report: Report) -> None:
+    (staging / "README.md").write_text(OUTPUT_README.read_text(encoding="utf-8"), encoding="utf-8")
+    report.close_logs()
+    _write_rejects(staging / "rejects", work / "rejects.jsonl")
+    report.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
+    report.write_json(staging / RELEASE_MARKER, work)
+    shutil.rmtree(work)
 
 
 # --------------------------------------------------------------------------- the output folder
@@ -164,36 +403,22 @@ def _exchange(a: Path, b: Path) -> bool:
     except (OSError, AttributeError):
         return False
     at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return result == 0
-
-
-def _write_release(folder: Path, lines: list[str], report: Report, prefixes: Prefixes) -> None:
-    with open(folder / "articles.nt", "w", encoding="utf-8", newline="\n") as stream:
-        write_ntriples(lines, stream)
-    with open(folder / "articles.ttl", "w", encoding="utf-8", newline="\n") as stream:
-        write_turtle(lines, stream, prefixes)
-    with open(folder / "articles.jsonld", "w", encoding="utf-8", newline="\n") as stream:
-        write_jsonld(lines, stream, prefixes)
-    (folder / "context.jsonld").write_text(
-        json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(OUTPUT_README.read_text(encoding="utf-8"), encoding="utf-8")
-    _write_rejects(folder / "rejects", report.rejects)
-    report.files = {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
-    (folder / RELEASE_MARKER).write_text(
-        json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _write_rejects(folder: Path, rejects: list[Reject]) -> None:
+def _write_rejects(folder: Path, log: Path) -> None:
     """Each reject as NNNN-<file>.reason.txt, with a copy of the record's file when it is readable."""
     folder.mkdir()
-    for number, reject in enumerate(rejects, start=1):
-        stem = f"{number:04d}-" + _UNSAFE_NAME.sub("_", Path(reject.file).name)[:80]
-        lines = [f"file: {reject.file}", f"id: {reject.id or '?'}"] + [f"- {p}" for p in reject.problems]
-        (folder / f"{stem}.reason.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        source = Path(reject.file)
-        if source.is_file() and source.stat().st_size <= DEFAULT_MAX_BYTES:
-            shutil.copyfile(source, folder / f"{stem}.record")
+    with open(log, encoding="utf-8") as entries:
+        for number, line in enumerate(entries, start=1):
+            entry = json.loads(line)
+            stem = f"{number:04d}-" + _UNSAFE_NAME.sub("_", Path(entry["file"]).name)[:80]
+            problems = [Problem(**p) for p in entry["problems"]]
+            text = [f"file: {entry['file']}", f"id: {entry['id'] or '?'}"] + [f"- {p}" for p in problems]
+            (folder / f"{stem}.reason.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+            source = Path(entry["file"])
+            if source.is_file() and source.stat().st_size <= DEFAULT_MAX_BYTES:
+                shutil.copyfile(source, folder / f"{stem}.record")

@@ -1,5 +1,6 @@
-"""Writing the published graph as N-Triples, Turtle and JSON-LD from one sorted stream of N-Triples lines.
-Each writer streams: a sorted line stream groups every subject's triples together, so no Graph is built."""
+"""Writing the published graph as N-Triples, Turtle and JSON-LD from sorted streams of N-Triples lines.
+Each writer streams: a sorted line stream groups every subject's triples together, so no Graph is built;
+a release is written as fragments (one per range of buckets) that join into whole files."""
 
 from __future__ import annotations
 
@@ -7,36 +8,46 @@ import json
 import re
 from typing import IO, Iterable, Iterator
 
-from .terms import escape, nt_line, unescape  # noqa: F401  (nt_line is re-exported)
+from .terms import nt_line, unescape  # noqa: F401  (nt_line is re-exported)
 from .vocab import PREFIXES
 
 RDF_TYPE_IRI = PREFIXES["rdf"] + "type"
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _LINE = re.compile(r'^<([^>]*)> <([^>]*)> (.*) \.$')
+_TYPED = re.compile(r'^(".*")\^\^<([^>]*)>$', re.DOTALL)
 
 
-def parse_line(line: str) -> tuple[str, str, tuple]:
-    """Subject, predicate and object of one line written by nt_line."""
+def split_line(line: str) -> tuple[str, str, str]:
+    """Subject IRI, predicate IRI and the object's N-Triples text of one line written by nt_line."""
     match = _LINE.match(line)
     if not match:
         raise ValueError(f"not an N-Triples line written by this pipeline: {line[:80]!r}")
-    subject, predicate, obj = match.groups()
+    return match.group(1), match.group(2), match.group(3)
+
+
+def parse_object(obj: str) -> tuple:
+    """('iri', iri) or ('literal', lexical, language, datatype) from an object's N-Triples text."""
     if obj.startswith("<"):
-        return subject, predicate, ("iri", obj[1:-1])
+        return ("iri", obj[1:-1])
     end = obj.rindex('"')
     lexical, suffix = unescape(obj[1:end]), obj[end + 1:]
     if suffix.startswith("@"):
-        return subject, predicate, ("literal", lexical, suffix[1:], None)
+        return ("literal", lexical, suffix[1:], None)
     if suffix.startswith("^^<"):
-        return subject, predicate, ("literal", lexical, None, suffix[3:-1])
-    return subject, predicate, ("literal", lexical, None, None)
+        return ("literal", lexical, None, suffix[3:-1])
+    return ("literal", lexical, None, None)
 
 
-def grouped(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, tuple]]]]:
-    """(subject, [(predicate, object), ...]) for sorted lines: a subject's lines are contiguous."""
+def parse_line(line: str) -> tuple[str, str, tuple]:
+    subject, predicate, obj = split_line(line)
+    return subject, predicate, parse_object(obj)
+
+
+def grouped(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(subject, [(predicate, object text), ...]) for sorted lines: a subject's lines are contiguous."""
     current, pairs = None, []
     for line in lines:
-        subject, predicate, obj = parse_line(line)
+        subject, predicate, obj = split_line(line)
         if subject != current:
             if current is not None:
                 yield current, pairs
@@ -58,89 +69,118 @@ class Prefixes:
         for name in self.MINTED:
             self.table[name] = f"{base}{name}/"
         self.table["data"] = base
-        # longest namespace first, so the most specific prefix wins
-        self._ordered = sorted(self.table.items(), key=lambda item: -len(item[1]))
+        self._by_namespace = {namespace: prefix for prefix, namespace in self.table.items()}
+        self._cache: dict[str, str | None] = {}
 
     def compact(self, iri: str) -> str | None:
-        for prefix, namespace in self._ordered:
-            if iri.startswith(namespace):
-                local = iri[len(namespace):]
-                if _LOCAL_NAME.match(local):
-                    return f"{prefix}:{local}"
-                return None
-        return None
+        """prefix:local when a namespace ends right before a simple local name, else None."""
+        cached = self._cache.get(iri, False)
+        if cached is not False:
+            return cached
+        # every namespace ends with '/' or '#', and a simple local name holds neither
+        split = max(iri.rfind("/"), iri.rfind("#")) + 1
+        prefix = self._by_namespace.get(iri[:split])
+        result = f"{prefix}:{iri[split:]}" if prefix and _LOCAL_NAME.match(iri[split:]) else None
+        if len(self._cache) < 100_000:
+            self._cache[iri] = result
+        return result
 
 
-# --------------------------------------------------------------------------- writers
+# --------------------------------------------------------------------------- N-Triples
 
 def write_ntriples(lines: Iterable[str], stream: IO[str]) -> int:
+    lines = list(lines)
+    if lines:
+        stream.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+# --------------------------------------------------------------------------- Turtle
+
+def turtle_header(prefixes: Prefixes) -> str:
+    return "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in prefixes.table.items())
+
+
+def write_turtle_body(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
+    """Subject blocks; N-Triples literal syntax is Turtle syntax, so literals are copied as they are."""
+    return write_turtle_groups(grouped(lines), stream, prefixes)
+
+
+def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
     count = 0
-    for line in lines:
-        stream.write(line)
-        stream.write("\n")
-        count += 1
-    return count
+    compact = prefixes.compact
 
+    def term(obj: str) -> str:
+        if obj.startswith("<"):
+            return compact(obj[1:-1]) or obj
+        if obj.endswith(">"):
+            match = _TYPED.match(obj)
+            if match:
+                datatype = compact(match.group(2))
+                return f"{match.group(1)}^^{datatype}" if datatype else obj
+        return obj
 
-def write_turtle(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
-    for prefix, namespace in prefixes.table.items():
-        stream.write(f"@prefix {prefix}: <{namespace}> .\n")
-    count = 0
-
-    def iri(value: str) -> str:
-        return prefixes.compact(value) or f"<{value}>"
-
-    def term(obj: tuple) -> str:
-        if obj[0] == "iri":
-            return iri(obj[1])
-        _, lexical, language, datatype = obj
-        quoted = f'"{escape(lexical)}"'
-        if language:
-            return f"{quoted}@{language}"
-        return f"{quoted}^^{iri(datatype)}" if datatype else quoted
-
-    for subject, pairs in grouped(lines):
+    out: list[str] = []
+    for subject, pairs in groups:
         count += len(pairs)
-        stream.write(f"\n{iri(subject)}")
         by_predicate: dict[str, list[str]] = {}
         for predicate, obj in pairs:
             by_predicate.setdefault(predicate, []).append(term(obj))
         ordered = sorted(by_predicate, key=lambda p: (p != RDF_TYPE_IRI, p))
+        parts = [f"\n{compact(subject) or f'<{subject}>'}"]
         for index, predicate in enumerate(ordered):
-            name = "a" if predicate == RDF_TYPE_IRI else iri(predicate)
-            separator = " " if index == 0 else " ;\n    "
-            stream.write(f"{separator}{name} {', '.join(by_predicate[predicate])}")
-        stream.write(" .\n")
+            name = "a" if predicate == RDF_TYPE_IRI else (compact(predicate) or f"<{predicate}>")
+            parts.append(f"{' ' if index == 0 else ' ;' + chr(10) + '    '}{name} {', '.join(by_predicate[predicate])}")
+        parts.append(" .\n")
+        out.append("".join(parts))
+    stream.write("".join(out))
     return count
 
+
+def write_turtle(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
+    stream.write(turtle_header(prefixes))
+    return write_turtle_body(lines, stream, prefixes)
+
+
+# --------------------------------------------------------------------------- JSON-LD
 
 def jsonld_context(prefixes: Prefixes) -> dict:
     return {"@version": 1.1, **prefixes.table}
 
 
-def write_jsonld(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
-    """Compacted JSON-LD 1.1 with the context inlined: one node object per subject in @graph."""
-    context = json.dumps(jsonld_context(prefixes), ensure_ascii=False, indent=2)
-    stream.write('{\n"@context": ' + context + ',\n"@graph": [')
+def jsonld_header(prefixes: Prefixes) -> str:
+    return '{\n"@context": ' + json.dumps(jsonld_context(prefixes), ensure_ascii=False, indent=2) + ',\n"@graph": ['
+
+
+JSONLD_FOOTER = "\n]\n}\n"
+
+
+def write_jsonld_nodes(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
+    """One compacted node object per subject, each on its own line, separated by commas."""
+    return write_jsonld_groups(grouped(lines), stream, prefixes)
+
+
+def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
     count = 0
 
     def iri(value: str) -> str:
         return prefixes.compact(value) or value
 
-    def value(obj: tuple):
-        if obj[0] == "iri":
-            return {"@id": iri(obj[1])}
-        _, lexical, language, datatype = obj
+    def value(obj: str):
+        if obj.startswith("<"):
+            return {"@id": iri(obj[1:-1])}
+        _, lexical, language, datatype = parse_object(obj)
         if language:
             return {"@value": lexical, "@language": language}
         if datatype:
             return {"@value": lexical, "@type": iri(datatype)}
         return lexical
 
-    for index, (subject, pairs) in enumerate(grouped(lines)):
+    out: list[str] = []
+    for subject, pairs in groups:
         count += len(pairs)
         node: dict = {"@id": iri(subject)}
-        types = [iri(obj[1]) for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
+        types = [iri(obj[1:-1]) for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
         if types:
             node["@type"] = types[0] if len(types) == 1 else types
         properties: dict[str, list] = {}
@@ -150,6 +190,15 @@ def write_jsonld(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> i
         for key in sorted(properties):
             values = properties[key]
             node[key] = values[0] if len(values) == 1 else values
-        stream.write(("\n" if index == 0 else ",\n") + json.dumps(node, ensure_ascii=False))
-    stream.write("\n]\n}\n")
+        out.append(json.dumps(node, ensure_ascii=False))
+    if out:
+        stream.write("\n" + ",\n".join(out))
+    return count
+
+
+def write_jsonld(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
+    """Compacted JSON-LD 1.1 with the context inlined: one node object per subject in @graph."""
+    stream.write(jsonld_header(prefixes))
+    count = write_jsonld_nodes(lines, stream, prefixes)
+    stream.write(JSONLD_FOOTER)
     return count

@@ -81,6 +81,10 @@ class Shape:
     target_objects_of: tuple[str, ...] = ()
     deactivated: bool = False
 
+    @property
+    def message(self) -> str:
+        return "; ".join(sorted(self.messages))
+
 
 @dataclass(frozen=True)
 class ShaclResult:
@@ -181,16 +185,18 @@ def _regex_flags(flags: str) -> int:
 class Data:
     """A small graph indexed by subject and predicate (and types), built from plain triples."""
 
-    __slots__ = ("out", "types", "subjects_of", "objects_of")
+    __slots__ = ("out", "types", "instances")
 
     def __init__(self, triples: Iterable[Triple]):
         out: dict[str, dict[str, dict[Term, None]]] = {}
+        instances: dict[Term, dict[str, None]] = {}
         for s, p, o in triples:
             out.setdefault(s, {}).setdefault(p, {})[o] = None
+            if p == RDF_TYPE:
+                instances.setdefault(o, {})[s] = None
         self.out = out
-        self.types = {s: set(props.get(RDF_TYPE, ())) for s, props in out.items()}
-        self.subjects_of: dict[str, list[str]] | None = None
-        self.objects_of: dict[str, list[Term]] | None = None
+        self.instances = instances
+        self.types = {s: props.get(RDF_TYPE, ()) for s, props in out.items()}
 
     def values(self, focus: Term, path: str) -> list[Term]:
         props = self.out.get(focus) if isinstance(focus, str) else None
@@ -199,9 +205,7 @@ class Data:
     def focus_nodes(self, shape: Shape) -> list[Term]:
         nodes: dict[Term, None] = {}
         for cls in shape.target_classes:
-            for subject, types in self.types.items():
-                if cls in types:
-                    nodes[subject] = None
+            nodes.update(self.instances.get(cls, ()))
         for node in shape.target_nodes:
             nodes[node] = None
         for predicate in shape.target_subjects_of:
@@ -231,35 +235,40 @@ def _conforms(shape: Shape, node: Term, data: Data) -> bool:
     return not _evaluate(shape, node, data)
 
 
+_NO_RESULTS: list = []
+
+
 def _evaluate(shape: Shape, focus: Term, data: Data) -> list[ShaclResult]:
+    """The results of one shape on one focus node (a shared empty list when it conforms)."""
     if shape.deactivated:
-        return []
-    values = data.values(focus, shape.path) if shape.path else [focus]
-    results: list[ShaclResult] = []
-
-    def fail(component: str, value: Term | None) -> None:
-        results.append(ShaclResult(shape.severity, focus if isinstance(focus, str) else str(focus), shape.path,
-                                   value, COMPONENTS[component], "; ".join(sorted(shape.messages)), shape.id))
-
+        return _NO_RESULTS
+    if shape.path is None:
+        values: list | tuple = (focus,)
+    else:
+        props = data.out.get(focus) if type(focus) is str else None
+        values = list(props[shape.path]) if props and shape.path in props else ()
+    results = None
     for name, parameter in shape.constraints:
         if name == "minCount":
-            if len(values) < parameter:
-                fail(name, None)
+            failed = [None] if len(values) < parameter else ()
         elif name == "maxCount":
-            if len(values) > parameter:
-                fail(name, None)
+            failed = [None] if len(values) > parameter else ()
         elif name == "hasValue":
-            if parameter not in values:
-                fail(name, None)
+            failed = [None] if parameter not in values else ()
         else:
             check = _VALUE_CHECKS[name]
-            for value in values:
-                if not check(parameter, value, data):
-                    fail(name, value)
+            failed = [value for value in values if not check(parameter, value, data)]
+        for value in failed:
+            if results is None:
+                results = []
+            results.append(ShaclResult(shape.severity, focus if isinstance(focus, str) else str(focus),
+                                       shape.path, value, COMPONENTS[name], shape.message, shape.id))
     for prop in shape.properties:
         for value in values:
-            results.extend(_evaluate(prop, value, data))
-    return results
+            found = _evaluate(prop, value, data)
+            if found:
+                results = (results or []) + found
+    return results or _NO_RESULTS
 
 
 def _datatype_ok(datatype: str, value: Term, data: Data) -> bool:

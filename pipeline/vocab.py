@@ -26,7 +26,9 @@ class Namespace:
     def __getattr__(self, name: str) -> str:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self.iri + name
+        iri = self.iri + name
+        setattr(self, name, iri)  # later look-ups are plain attribute reads (the mapping's hot path)
+        return iri
 
     def __getitem__(self, name: str) -> str:
         return self.iri + name

@@ -123,6 +123,7 @@ def test_max_rejects_stops_and_publishes_nothing(runner, tmp_path):
     assert result.exit_code == EXIT_STOPPED, result.output
     assert "stopped early" in result.output
     assert re.search(r"read \d+ records: \d+ published, 3 rejected", result.output), result.output
+    assert not (out / "rejects.jsonl").exists() and not list(tmp_path.glob(".out.*"))
     assert (out / "articles.nt").read_bytes() == before
 
 

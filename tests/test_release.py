@@ -109,9 +109,9 @@ def test_failed_write_leaves_the_previous_release(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(run_module, "write_jsonld", broken)
+    monkeypatch.setattr(run_module, "write_jsonld_groups", broken)
     try:
-        run([SEEDS], out, options=Options(base=BASE))
+        run([SEEDS], out, options=Options(base=BASE, workers=1))
     except OSError:
         pass
     else:
