@@ -3,6 +3,7 @@ Stage 1 and 2 of a run (discover files, parse them); knows nothing of RDF."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +78,17 @@ class InputError(Exception):
 # --------------------------------------------------------------------------- discovery
 
 def discover(inputs: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named on the command line, and every *.txt below a named folder, in a stable order."""
+    """Files named on the command line, and every *.txt below a named folder, in a stable order.
+
+    A folder's files come first (sorted), then its subfolders (sorted); nothing holds the whole listing."""
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.txt") if p.is_file())
+            for root, folders, files in os.walk(path):
+                folders.sort()
+                for name in sorted(files):
+                    if name.endswith(".txt") and os.path.isfile(os.path.join(root, name)):
+                        yield Path(root, name)
         elif path.is_file():
             yield path
         else:

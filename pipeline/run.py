@@ -103,9 +103,24 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _init_worker(options: Options) -> None:
+def _init_worker(options: Options, parent: int | None = None) -> None:
     global _WORKER
+    if parent is not None:
+        _die_with(parent)
     _WORKER = _Worker(options)
+
+
+def _die_with(parent: int) -> None:
+    """A worker whose run was killed (kill -9) must not go on writing into an abandoned folder."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return  # elsewhere the pool's own pipes end orphaned workers once their batch is done
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the request took effect
 
 
 @dataclass
@@ -200,7 +215,7 @@ class _pool:
             import multiprocessing
 
             self.pool = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Pool(
-                self.workers, initializer=_init_worker, initargs=(self.options,))
+                self.workers, initializer=_init_worker, initargs=(self.options, os.getpid()))
         self.pool.workers = self.workers
         return self.pool
 
@@ -308,21 +323,35 @@ def _assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> None
         written = False
         for index in range(parts):
             stem = work / f"part-{index:05d}"
-            for suffix, stream in ((".nt", nt), (".ttl", ttl)):
-                with open(f"{stem}{suffix}", "rb") as fragment:
-                    shutil.copyfileobj(fragment, stream, 1 << 20)
-            with open(f"{stem}.jsonld", "rb") as fragment:
-                data = fragment.read(1)
-                if data:
-                    if written:
-                        jsonld.write(b",")
-                    jsonld.write(data)
-                    shutil.copyfileobj(fragment, jsonld, 1 << 20)
-                    written = True
+            _append(nt, Path(f"{stem}.nt"))
+            _append(ttl, Path(f"{stem}.ttl"))
+            if Path(f"{stem}.jsonld").stat().st_size:
+                if written:
+                    jsonld.write(b",")
+                _append(jsonld, Path(f"{stem}.jsonld"))
+                written = True
         jsonld.write(JSONLD_FOOTER.encode("utf-8"))
     (staging / "context.jsonld").write_text(
         json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
+
+
+def _append(stream, fragment: Path) -> None:
+    """Copy a file onto the end of stream, in the kernel where it can (copy_file_range)."""
+    stream.flush()
+    with open(fragment, "rb") as source:
+        remaining = os.fstat(source.fileno()).st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(source.fileno(), stream.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+        except (AttributeError, OSError):
+            pass  # not Linux, or a file system without it: copy in user space from where it stopped
+        if remaining > 0:
+            shutil.copyfileobj(source, stream, 1 << 20)
+        fragment.unlink()
 
 
 def _finish(staging: Path, work: Path, report: Report) -> None:
