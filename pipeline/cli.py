@@ -16,7 +16,7 @@ from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
 from .run import DEFAULT_BATCH, Options, OutputError, run
 from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
-from .vocab import DEFAULT_BASE, DEFAULT_LANG, PARSERS
+from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE, PARSERS
 
 # exit codes (documented in the README)
 EXIT_OK = 0          # everything published
@@ -62,12 +62,21 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(min=1),
               help="Records handed to a worker at a time.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@click.option("--title", default=DEFAULT_TITLE, show_default=True, help="The dataset's title (void.ttl, dataset.jsonld).")
+@click.option("--license", "license_", default=DEFAULT_LICENSE, show_default=True, help="License IRI of the dataset.")
+@click.option("--publisher", default=DEFAULT_PUBLISHER, show_default=True, help="Who publishes the dataset.")
+@click.option("--date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Release date [default: SOURCE_DATE_EPOCH, else the newest input file's date].")
+@click.option("--download-base", help="URL the dump files will be downloadable under [default: BASE/dumps/].")
+@click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
-                batch_size, quiet) -> None:
+                batch_size, quiet, title, license_, publisher, date, download_base, sparql_endpoint) -> None:
     """Convert, validate and publish records (files, or folders searched for *.txt; default seeds/)."""
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
-                      batch_size=batch_size)
+                      batch_size=batch_size, title=title, license=license_, publisher=publisher,
+                      date=date.date().isoformat() if date else None, download_base=download_base,
+                      sparql_endpoint=sparql_endpoint)
     started = time.monotonic()
     bar = None if quiet or not sys.stderr.isatty() else ProgressBar(started)
     try:

@@ -14,6 +14,10 @@ PREFIXES: dict[str, str] = {
     "schema": "http://schema.org/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "spdx": "http://spdx.org/rdf/terms#",
 }
 
 
@@ -45,16 +49,26 @@ DC = Namespace(PREFIXES["dc"])
 SCHEMA = Namespace(PREFIXES["schema"])
 SKOS = Namespace(PREFIXES["skos"])
 DCAT = Namespace(PREFIXES["dcat"])
+VOID = Namespace(PREFIXES["void"])
+PROV = Namespace(PREFIXES["prov"])
+FOAF = Namespace(PREFIXES["foaf"])
+SPDX = Namespace(PREFIXES["spdx"])
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 RDF_TYPE = RDF.type
 
-# file name -> (rdflib format name, media type); the three dumps hold the same graph.
-FORMATS: dict[str, tuple[str, str]] = {
-    "articles.ttl": ("turtle", "text/turtle"),
-    "articles.nt": ("nt", "application/n-triples"),
-    "articles.jsonld": ("json-ld", "application/ld+json"),
+# dump file -> (media type, what it is for); the four dumps hold the same graph.
+DUMPS: dict[str, tuple[str, str]] = {
+    "articles.ttl": ("text/turtle", "Turtle, with prefixes"),
+    "articles.jsonld": ("application/ld+json", "JSON-LD 1.1, compacted, context inlined"),
+    "articles.nt": ("application/n-triples", "N-Triples, one triple a line"),
+    "articles.nt.gz": ("application/n-triples", "N-Triples, gzip-compressed, for bulk loaders"),
 }
+COMPRESSION = {"articles.nt.gz": "application/gzip"}
+
+DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+DEFAULT_PUBLISHER = "zh-articles pipeline (set --publisher)"
+DEFAULT_TITLE = "Chinese historical articles"
 
 # file suffix -> rdflib parser name, for reading RDF back (pipeline validate).
 PARSERS: dict[str, str] = {

@@ -1,0 +1,189 @@
+"""The release's description of itself: VoID + DCAT + PROV (void.ttl), schema.org Dataset (dataset.jsonld)
+and SHA256SUMS. Every number in them is counted from the files written, never assumed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .serialize import Prefixes, write_turtle
+from .iris import key
+from .terms import Lit, Triple, nt_line
+from .vocab import (COMPRESSION, DCAT, DCTERMS, DUMPS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SPDX, VOID, XSD,
+                    PREFIXES)
+
+IANA = "https://www.iana.org/assignments/media-types/"
+VOCABULARIES = ("dcterms", "dc", "schema", "skos", "dcat")
+
+
+@dataclass
+class Stats:
+    """Counted over the published graph while it is written."""
+
+    triples: int = 0
+    subjects: int = 0
+    classes: dict[str, int] = field(default_factory=dict)     # class -> instances
+    properties: dict[str, int] = field(default_factory=dict)  # predicate -> triples
+    example: str | None = None                                 # the first article, in IRI order
+
+    def add(self, other: "Stats") -> None:
+        self.triples += other.triples
+        self.subjects += other.subjects
+        for mine, theirs in ((self.classes, other.classes), (self.properties, other.properties)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+        if other.example and (self.example is None or other.example < self.example):
+            self.example = other.example
+
+
+@dataclass(frozen=True)
+class Describe:
+    """What the publisher says about the release (options), as opposed to what is counted."""
+
+    base: str
+    title: str
+    license: str
+    publisher: str
+    date: str                      # xsd:date of the release
+    download_base: str | None = None
+    sparql_endpoint: str | None = None
+    lang: str = "zh"
+
+    @property
+    def dataset(self) -> str:
+        return self.base + "dataset"
+
+    def download_url(self, name: str) -> str:
+        return (self.download_base or self.base + "dumps/") + name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def checksums(paths: list[Path]) -> dict[str, str]:
+    """sha256 of each file, in parallel threads (hashlib lets go of the GIL on large buffers)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip((p.name for p in paths), pool.map(sha256_of, paths)))
+
+
+def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]], records: int,
+                 input_sha256: str) -> list[Triple]:
+    """The dataset, its partitions, distributions and provenance, all with IRIs (no blank nodes)."""
+    d = info.dataset
+    en = lambda text: Lit(text, "en")  # noqa: E731
+    integer = lambda n: Lit(str(n), None, XSD.integer)  # noqa: E731
+    publisher = info.base + "publisher"
+    out: list[Triple] = [
+        (d, RDF_TYPE, VOID.Dataset), (d, RDF_TYPE, DCAT.Dataset),
+        (d, DCTERMS.title, en(info.title)),
+        (d, DCTERMS.description, en(
+            f"{records} article records as printed in books and newspapers, published as Dublin Core and "
+            f"schema.org linked data with SKOS tags; every record validated against SHACL shapes.")),
+        (d, DCTERMS.license, info.license),
+        (d, DCTERMS.publisher, publisher),
+        (publisher, RDF_TYPE, FOAF.Organization), (publisher, FOAF.name, Lit(info.publisher)),
+        (d, DCTERMS.created, Lit(info.date, None, XSD.date)),
+        (d, DCTERMS.modified, Lit(info.date, None, XSD.date)),
+        (d, DCTERMS.language, "http://id.loc.gov/vocabulary/iso639-1/" + info.lang.split("-")[0].lower()),
+        (d, VOID.triples, integer(stats.triples)),
+        (d, VOID.entities, integer(stats.subjects)),
+        (d, VOID.distinctSubjects, integer(stats.subjects)),
+        (d, VOID.classes, integer(len(stats.classes))),
+        (d, VOID.properties, integer(len(stats.properties))),
+        (d, VOID.uriSpace, Lit(info.base)),
+        (d, PROV.wasGeneratedBy, d + "/run"),
+    ]
+    out += [(d, VOID.vocabulary, PREFIXES[prefix]) for prefix in VOCABULARIES]
+    if stats.example:
+        out.append((d, VOID.exampleResource, stats.example))
+    if info.sparql_endpoint:
+        out.append((d, VOID.sparqlEndpoint, info.sparql_endpoint))
+    for cls, count in sorted(stats.classes.items()):
+        node = f"{d}/class/{key(cls)}"
+        out += [(d, VOID.classPartition, node), (node, VOID["class"], cls), (node, VOID.entities, integer(count))]
+    for prop, count in sorted(stats.properties.items()):
+        node = f"{d}/property/{key(prop)}"
+        out += [(d, VOID.propertyPartition, node), (node, VOID.property, prop), (node, VOID.triples, integer(count))]
+    for name, (size, sha) in sorted(files.items()):
+        media, what = DUMPS[name]
+        node, url = f"{d}/distribution/{name}", info.download_url(name)
+        out += [
+            (d, DCAT.distribution, node), (d, VOID.dataDump, url),
+            (node, RDF_TYPE, DCAT.Distribution), (node, DCTERMS.title, Lit(name)),
+            (node, DCTERMS.description, en(what)),
+            (node, DCAT.downloadURL, url), (node, DCAT.mediaType, IANA + media),
+            (node, DCAT.byteSize, Lit(str(size), None, XSD.decimal)),
+            (node, SPDX.checksum, node + "/sha256"),
+            (node + "/sha256", RDF_TYPE, SPDX.Checksum),
+            (node + "/sha256", SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+            (node + "/sha256", SPDX.checksumValue, Lit(sha, None, XSD.hexBinary)),
+        ]
+        if name in COMPRESSION:
+            out.append((node, DCAT.compressFormat, IANA + COMPRESSION[name]))
+    run, software, source = d + "/run", d + "/software", d + "/input"
+    out += [
+        (run, RDF_TYPE, PROV.Activity), (run, RDFS.label, en(f"pipeline run {__version__}")),
+        (run, PROV.used, source), (run, PROV.wasAssociatedWith, software),
+        (run, PROV.endedAtTime, Lit(info.date + "T00:00:00Z", None, XSD.dateTime)),
+        (software, RDF_TYPE, PROV.SoftwareAgent), (software, RDFS.label, Lit(f"zh-articles-pipeline {__version__}")),
+        (software, SCHEMA.softwareVersion, Lit(__version__)),
+        (source, RDF_TYPE, PROV.Entity), (source, RDFS.label, en("the article record files of the run")),
+        (source, VOID.documents, integer(records)),
+        (source, SPDX.checksum, source + "/sha256"),
+        (source + "/sha256", RDF_TYPE, SPDX.Checksum),
+        (source + "/sha256", SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+        (source + "/sha256", SPDX.checksumValue, Lit(input_sha256, None, XSD.hexBinary)),
+        (source + "/sha256", RDFS.comment, en("sha256 of the input manifest: one 'sha256  file' line per record "
+                                               "file, in the order the run read them")),
+    ]
+    return out
+
+
+def write_void(path: Path, triples: list[Triple], prefixes: Prefixes) -> int:
+    lines = sorted({nt_line(t) for t in triples})
+    with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        return write_turtle(lines, stream, prefixes)
+
+
+def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: int, stats: Stats) -> dict:
+    """The same description as a schema.org Dataset, the form dataset search engines read."""
+    return {
+        "@context": {"@vocab": PREFIXES["schema"]},
+        "@type": "Dataset",
+        "@id": info.dataset,
+        "name": info.title,
+        "description": f"{records} article records as printed in books and newspapers, published as linked data "
+                       f"({stats.triples} triples).",
+        "license": {"@id": info.license},
+        "publisher": {"@type": "Organization", "@id": info.base + "publisher", "name": info.publisher},
+        "dateCreated": info.date,
+        "dateModified": info.date,
+        "inLanguage": info.lang,
+        "isAccessibleForFree": True,
+        "keywords": ["history", "China", "articles", "linked data"],
+        "distribution": [
+            {"@type": "DataDownload", "@id": f"{info.dataset}/distribution/{name}",
+             "contentUrl": {"@id": info.download_url(name)}, "encodingFormat": DUMPS[name][0],
+             "contentSize": f"{size} B", "sha256": sha}
+            for name, (size, sha) in sorted(files.items())
+        ],
+    }
+
+
+def write_dataset(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_sha256sums(folder: Path, sums: dict[str, str]) -> None:
+    """SHA256SUMS in the format `sha256sum -c` reads."""
+    (folder / "SHA256SUMS").write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items())),
+                                       encoding="utf-8")
