@@ -3,6 +3,7 @@ It translates arguments in and errors out (click.ClickException); it decides not
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,10 @@ from . import __version__
 from .iris import BaseIRIError
 from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
+from .publish import PublishError, publish
 from .run import DEFAULT_BATCH, Options, OutputError, run
+from .sparql import (FORMATS, EndpointError, QueryError, _host_for_url, ensure_store, query_endpoint, query_store,
+                     start_server)
 from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
 from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE, PARSERS
 
@@ -30,7 +34,8 @@ class RunFailed(click.ClickException):
     exit_code = EXIT_FAILED
 
 
-@click.group(epilog="Example:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl")
+@click.group(epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
+                     "  pipeline query docs/queries/01-articles-by-author.rq\n  pipeline serve output/")
 @click.version_option(__version__, prog_name="pipeline")
 def main() -> None:
     """Publish Chinese historical article records as validated Dublin Core + schema.org linked data."""
@@ -171,3 +176,112 @@ def validate_command(files, shapes, validator) -> None:
     click.echo(f"{len(graph)} triples: {len(report.violations)} violations, {len(report.warnings)} warnings"
                f" — {'conforms' if not report.violations else 'does not conform'}")
     sys.exit(1 if report.violations else 0)
+
+
+EXIT_QUERY = 5  # the query is malformed
+
+
+@main.command("query", epilog="""Examples:
+
+\b
+  pipeline query docs/queries/01-articles-by-author.rq
+  pipeline query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
+  pipeline query docs/queries/10-counts-per-year.rq --endpoint http://127.0.0.1:7878/query
+
+Exit codes: 0 answered, 3 the store or endpoint could not answer, 5 the query is malformed.""")
+@click.argument("query")
+@click.option("--endpoint", help="A SPARQL endpoint URL; default: the local store of the release (no server).")
+@click.option("--release", "release", default="output", show_default=True, type=click.Path(path_type=Path),
+              help="The release whose local store is queried.")
+@click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for a remote endpoint.")
+def query_command(query, endpoint, release, store, fmt, timeout) -> None:
+    """Run a SPARQL query (text, or a file holding it) and print the results."""
+    text = Path(query).read_text(encoding="utf-8") if Path(query).is_file() else query
+    try:
+        if endpoint:
+            results = query_endpoint(endpoint, text, timeout=timeout)
+        else:
+            location, _ = ensure_store(release, store)
+            results = query_store(location, text)
+    except QueryError as error:
+        raise QueryFailed(str(error)) from error
+    except EndpointError as error:
+        raise RunFailed(str(error)) from error
+    click.echo(results.render(fmt))
+
+
+class QueryFailed(click.ClickException):
+    exit_code = EXIT_QUERY
+
+
+@main.command("serve", epilog="""Examples:
+
+\b
+  pipeline serve                      # output/ on http://127.0.0.1:7878/
+  pipeline serve release/ --port 8000 --timeout 10
+  curl -H 'Accept: application/sparql-results+json' \\
+       --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' http://127.0.0.1:7878/query
+
+The store is kept beside the release and reloaded only when the release changed.
+Updates are refused: the server is read-only.""")
+@click.argument("release", default="output", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds a query may run.")
+def serve_command(release, host, port, store, timeout) -> None:
+    """Serve a release read-only over SPARQL 1.1 (Oxigraph), with its query UI."""
+    started = time.monotonic()
+
+    def loading(triples: int) -> None:
+        click.echo(f"\rloading {triples:,} triples...", nl=False, err=True)
+
+    try:
+        location, loaded = ensure_store(release, store, progress=loading)
+        if loaded:
+            click.echo(f"\rloaded {release} into {location} ({time.monotonic() - started:.1f} s)", err=True)
+        else:
+            click.echo(f"{location} is up to date with {release}; not reloaded", err=True)
+        process = start_server(location, host=host, port=port, timeout=timeout)
+    except EndpointError as error:
+        raise RunFailed(str(error)) from error
+    root = f"http://{_host_for_url(host)}:{port}"
+    click.echo(f"SPARQL endpoint: {root}/query   (read-only; queries time out after {timeout:g} s)")
+    click.echo(f"query UI:        {root}/")
+    click.echo("Ctrl-C stops the server.")
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
+
+
+@main.command("publish", epilog="""Examples:
+
+\b
+  pipeline publish output/ --endpoint http://127.0.0.1:7878/store
+  PIPELINE_ENDPOINT_USER=admin PIPELINE_ENDPOINT_PASSWORD=secret \\
+    pipeline publish release/ --endpoint https://fuseki.example.org/articles/data \\
+                              --graph https://data.example.org/articles
+
+Credentials come from PIPELINE_ENDPOINT_USER and PIPELINE_ENDPOINT_PASSWORD (Basic)
+or PIPELINE_ENDPOINT_TOKEN (Bearer), never from the command line.
+Exit codes: 0 published and checked, 3 the upload or the check failed.""")
+@click.argument("release", default="output", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--endpoint", required=True, help="Graph Store Protocol URL (Oxigraph: /store, Fuseki: /DATASET/data).")
+@click.option("--graph", help="Named graph IRI to replace [default: the dataset IRI of void.ttl].")
+@click.option("--query-endpoint", help="SPARQL query URL for the check [default: guessed from --endpoint].")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(min=0),
+              help="Retries on connection errors and 408/429/5xx answers, with exponential back-off.")
+def publish_command(release, endpoint, graph, query_endpoint, retries) -> None:
+    """Upload a release into a triple store, replacing one named graph, and check the store holds it."""
+    try:
+        done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries)
+    except PublishError as error:
+        raise RunFailed(str(error)) from error
+    click.echo(f"published {done.triples:,} triples ({done.bytes:,} bytes) into <{done.graph}> at {endpoint} "
+               f"in {done.seconds:.1f} s ({done.attempts} attempt{'s' if done.attempts > 1 else ''}); "
+               "the store's count matches")

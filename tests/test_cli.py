@@ -89,7 +89,7 @@ def test_validate_good_and_bad_files(runner, tmp_path):
     assert result.exit_code == EXIT_FAILED and "cannot parse" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["query"], ["serve"], ["publish"]])
 def test_every_help_has_an_example(runner, command):
     result = runner.invoke(main, command + ["--help"])
     assert result.exit_code == 0

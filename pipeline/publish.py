@@ -1,0 +1,128 @@
+"""Uploading a release into any triple store over the SPARQL 1.1 Graph Store HTTP Protocol (`pipeline
+publish`): one streamed PUT replaces the named graph, then a count query checks what the store holds."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sparql import EndpointError, query_endpoint
+
+CREDENTIALS = ("PIPELINE_ENDPOINT_USER", "PIPELINE_ENDPOINT_PASSWORD", "PIPELINE_ENDPOINT_TOKEN")
+TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
+CHUNK = 1 << 20
+
+
+class PublishError(Exception):
+    """The upload failed or the store does not hold what was sent."""
+
+
+@dataclass(frozen=True)
+class Published:
+    graph: str
+    triples: int
+    bytes: int
+    attempts: int
+    seconds: float
+
+
+def auth_headers(environ=os.environ) -> dict[str, str]:
+    """Credentials come from the environment only, never from the command line (it shows in `ps`)."""
+    if environ.get("PIPELINE_ENDPOINT_TOKEN"):
+        return {"Authorization": f"Bearer {environ['PIPELINE_ENDPOINT_TOKEN']}"}
+    if environ.get("PIPELINE_ENDPOINT_USER"):
+        pair = f"{environ['PIPELINE_ENDPOINT_USER']}:{environ.get('PIPELINE_ENDPOINT_PASSWORD', '')}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")}
+    return {}
+
+
+def default_query_endpoint(store_endpoint: str) -> str:
+    """Oxigraph: /store -> /query; Fuseki: /ds/data -> /ds/query; otherwise the same URL."""
+    parts = urllib.parse.urlsplit(store_endpoint)
+    for suffix, replacement in (("/store", "/query"), ("/data", "/query"), ("/statements", "")):
+        if parts.path.endswith(suffix):
+            return urllib.parse.urlunsplit(parts._replace(path=parts.path[: -len(suffix)] + replacement, query=""))
+    return store_endpoint
+
+
+def release_graph(release: Path) -> tuple[str, int, bytes]:
+    """The dataset IRI (the default graph name), the triple count, and the description as N-Triples."""
+    import pyoxigraph
+
+    void = Path(release) / "void.ttl"
+    if not void.exists():
+        raise PublishError(f"'{release}' is not a release (no void.ttl); run `pipeline run` first")
+    store = pyoxigraph.Store()
+    store.load(path=str(void), format=pyoxigraph.RdfFormat.TURTLE)
+    (row,) = list(store.query(
+        "SELECT ?d ?n WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; <http://rdfs.org/ns/void#triples> ?n }"))
+    description = store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph())
+    return row[0].value, int(row[1].value), description
+
+
+def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url: str | None = None,
+            retries: int = 5, backoff: float = 1.0, timeout: float = 600) -> Published:
+    """PUT the release (articles.nt, then its description) as one named graph; check the count after."""
+    release = Path(release)
+    dataset, triples, description = release_graph(release)
+    graph = graph or dataset
+    data = release / "articles.nt"
+    size = data.stat().st_size + len(description)
+    expected = triples + description.count(b"\n")
+    started = time.monotonic()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            status, reason = _put(endpoint, graph, data, description, size, timeout)
+        except OSError as error:
+            status, reason = None, str(error)
+        if status is not None and 200 <= status < 300:
+            break
+        if (status is not None and status not in TRANSIENT) or attempts > retries:
+            raise PublishError(f"uploading to {endpoint} failed after {attempts} attempt(s): "
+                               f"{status or ''} {reason}".strip())
+        time.sleep(backoff * 2 ** (attempts - 1))
+    count = _count(query_url or default_query_endpoint(endpoint), graph, timeout)
+    if count != expected:
+        raise PublishError(f"the store holds {count} triples in <{graph}>, not the {expected} sent; "
+                           "check that nothing else writes to that graph")
+    return Published(graph, expected, size, attempts, time.monotonic() - started)
+
+
+def _put(endpoint: str, graph: str, data: Path, description: bytes, size: int, timeout: float):
+    """One streamed PUT; the file is sent in chunks, never held in memory."""
+    parts = urllib.parse.urlsplit(endpoint)
+    query = urllib.parse.urlencode({"graph": graph})
+    path = (parts.path or "/") + "?" + (f"{parts.query}&{query}" if parts.query else query)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.putrequest("PUT", path)
+        headers = {"Content-Type": "application/n-triples", "Content-Length": str(size), **auth_headers()}
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        with open(data, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                connection.send(chunk)
+        connection.send(description)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")[:300]
+        return response.status, f"{response.reason} {body}".strip()
+    finally:
+        connection.close()
+
+
+def _count(url: str, graph: str, timeout: float) -> int:
+    try:
+        results = query_endpoint(url, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                                 timeout=timeout, headers=auth_headers())
+    except EndpointError as error:
+        raise PublishError(f"uploaded, but the count check failed: {error}; pass --query-endpoint") from error
+    return int(results.rows[0][0]["value"])

@@ -1,0 +1,203 @@
+"""`pipeline serve`, `pipeline query` and `pipeline publish` against real Oxigraph servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import Options, run
+from pipeline.cli import EXIT_FAILED, EXIT_QUERY, main
+from pipeline.publish import PublishError, auth_headers, default_query_endpoint, publish
+from pipeline.sparql import ensure_store, oxigraph_binary
+
+from .conftest import BASE, ROOT, SEEDS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(url: str, *, data: bytes | None = None, headers: dict | None = None, method: str | None = None):
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+@pytest.fixture
+def release(tmp_path):
+    out = tmp_path / "release"
+    run([SEEDS], out, options=Options(base=BASE))
+    return out
+
+
+@pytest.fixture
+def served(release, tmp_path):
+    """`pipeline serve` as a user runs it, in its own process."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(release), "--port", str(port),
+                                "--store", str(tmp_path / "store"), "--timeout", "5"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline()
+    assert first.startswith("SPARQL endpoint: "), first + process.stderr.read()
+    yield f"http://127.0.0.1:{port}", process, first
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_serve_answers_sparql_json_and_refuses_updates(served):
+    root, process, first = served
+    assert f"{root}/query" in first
+    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Article> }"})
+    status, body = http(f"{root}/query?{query}", headers={"Accept": "application/sparql-results+json"})
+    assert status == 200
+    assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == "47"
+    status, _ = http(f"{root}/update", data=b"INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }",
+                     headers={"Content-Type": "application/sparql-update"}, method="POST")
+    assert status >= 400
+    status, _ = http(f"{root}/store", data=b"<http://x/a> <http://x/b> <http://x/c> .",
+                     headers={"Content-Type": "application/n-triples"}, method="POST")
+    assert status >= 400
+    status, page = http(f"{root}/")
+    assert status == 200 and "<html" in page.lower()
+
+
+def test_serve_stops_its_server_when_it_stops(served):
+    _, process, _ = served
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert children
+    process.terminate()
+    process.wait(timeout=10)
+    time.sleep(0.5)
+    for child in children:
+        assert subprocess.run(["kill", "-0", child], capture_output=True).returncode != 0
+
+
+def test_query_command_against_the_endpoint_and_the_local_store(served, release, tmp_path):
+    root, _, _ = served
+    runner = CliRunner()
+    query = str(ROOT / "docs" / "queries" / "05-articles-in-a-book.rq")
+    remote = runner.invoke(main, ["query", query, "--endpoint", f"{root}/query", "--format", "csv"])
+    local = runner.invoke(main, ["query", query, "--release", str(release), "--store", str(tmp_path / "store"),
+                                 "--format", "csv"])
+    assert remote.exit_code == 0 and local.exit_code == 0, remote.output + local.output
+    assert remote.output == local.output and remote.output.startswith("id,date,title\n")
+    assert len(remote.output.splitlines()) == 13
+    table = runner.invoke(main, ["query", "ASK { ?s ?p ?o }", "--endpoint", f"{root}/query"])
+    assert table.output.strip() == "true"
+
+
+def test_malformed_query_and_unreachable_endpoint(release, tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(main, ["query", "SELECT ?x WHERE { ?x", "--release", str(release),
+                               "--store", str(tmp_path / "s")])
+    assert bad.exit_code == EXIT_QUERY and "malformed query" in bad.output
+    gone = runner.invoke(main, ["query", "ASK {}", "--endpoint", f"http://127.0.0.1:{free_port()}/query"])
+    assert gone.exit_code == EXIT_FAILED and "cannot reach" in gone.output
+
+
+@pytest.mark.parametrize("fmt,start", [("json", '{\n  "head"'), ("tsv", "id\tdate\ttitle"), ("table", "id ")])
+def test_query_formats(release, tmp_path, fmt, start):
+    result = CliRunner().invoke(main, ["query", str(ROOT / "docs" / "queries" / "05-articles-in-a-book.rq"),
+                                       "--release", str(release), "--store", str(tmp_path / "s"), "--format", fmt])
+    assert result.exit_code == 0 and result.output.startswith(start), result.output
+
+
+def test_store_reloads_only_when_the_release_changed(release, tmp_path):
+    store = tmp_path / "store"
+    assert ensure_store(release, store)[1] is True
+    assert ensure_store(release, store)[1] is False
+    run([SEEDS / "rmrb"], release, options=Options(base=BASE))
+    assert ensure_store(release, store)[1] is True
+
+
+# --------------------------------------------------------------------------- publish
+
+@pytest.fixture
+def writable_store(tmp_path):
+    port = free_port()
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(tmp_path / "rw"),
+                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}/")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def graph_count(root: str, graph: str) -> int:
+    query = urllib.parse.urlencode({"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+    _, body = http(f"{root}/query?{query}", headers={"Accept": "application/sparql-results+json"})
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_publish_replaces_the_graph_without_stale_triples(writable_store, release, tmp_path):
+    done = publish(release, f"{writable_store}/store")
+    assert done.graph == f"{BASE}dataset" and graph_count(writable_store, done.graph) == done.triples > 2000
+    smaller = tmp_path / "smaller"
+    run([SEEDS / "rmrb"], smaller, options=Options(base=BASE))
+    again = publish(smaller, f"{writable_store}/store")
+    assert again.triples < done.triples
+    assert graph_count(writable_store, done.graph) == again.triples
+    title = "时刻保持党同群众的血肉联系——学习党的十三届六中全会精神的体会"  # the seed record is not in rmrb
+    query = urllib.parse.urlencode({"query": f'ASK {{ GRAPH ?g {{ ?s ?p "{title}"@zh }} }}'})
+    _, body = http(f"{writable_store}/query?{query}", headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(body)["boolean"] is False
+
+
+def test_publish_into_a_named_graph_through_the_cli(writable_store, release):
+    result = CliRunner().invoke(main, ["publish", str(release), "--endpoint", f"{writable_store}/store",
+                                       "--graph", "http://example.org/graphs/articles"])
+    assert result.exit_code == 0, result.output
+    assert "the store's count matches" in result.output
+    assert graph_count(writable_store, "http://example.org/graphs/articles") > 2000
+
+
+def test_publish_retries_then_says_why(release):
+    started = time.monotonic()
+    with pytest.raises(PublishError, match="after 3 attempt"):
+        publish(release, f"http://127.0.0.1:{free_port()}/store", retries=2, backoff=0.05)
+    assert time.monotonic() - started >= 0.15  # it waited between the attempts
+
+
+def test_credentials_come_from_the_environment_only():
+    assert auth_headers({}) == {}
+    assert auth_headers({"PIPELINE_ENDPOINT_TOKEN": "t"}) == {"Authorization": "Bearer t"}
+    assert auth_headers({"PIPELINE_ENDPOINT_USER": "u", "PIPELINE_ENDPOINT_PASSWORD": "p"}) == \
+        {"Authorization": "Basic dTpw"}
+    help_text = CliRunner().invoke(main, ["publish", "--help"]).output
+    assert "--password" not in help_text and "--token" not in help_text
+
+
+@pytest.mark.parametrize("store,query", [
+    ("http://h:7878/store", "http://h:7878/query"),
+    ("http://h/fuseki/articles/data", "http://h/fuseki/articles/query"),
+    ("http://h/rdf4j/repositories/r/statements", "http://h/rdf4j/repositories/r"),
+])
+def test_query_endpoint_is_guessed_from_the_store_endpoint(store, query):
+    assert default_query_endpoint(store) == query
