@@ -34,8 +34,8 @@ class Stats:
         self.triples += other.triples
         self.subjects += other.subjects
         for mine, theirs in ((self.classes, other.classes), (self.properties, other.properties)):
-            for key, count in theirs.items():
-                mine[key] = mine.get(key, 0) + count
+            for term, count in theirs.items():
+                mine[term] = mine.get(term, 0) + count
         if other.example and (self.example is None or other.example < self.example):
             self.example = other.example
 

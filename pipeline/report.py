@@ -34,10 +34,6 @@ class Report:
     _reject_log: IO[str] | None = field(default=None, repr=False)
     _warning_log: IO[str] | None = field(default=None, repr=False)
 
-    @property
-    def balanced(self) -> bool:
-        return self.read == self.published + self.rejected
-
     def log_to(self, folder: Path) -> None:
         """Write every reject and warning to JSON-lines files in folder as they come."""
         self._reject_log = open(folder / "rejects.jsonl", "w", encoding="utf-8")

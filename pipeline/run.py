@@ -30,7 +30,7 @@ from .metadata import (Describe, Stats, checksums, dataset_jsonld, sha256_of, vo
                        write_sha256sums, write_void)
 from .shards import BUCKETS, bucket_of, read_buckets, write_shard
 from .terms import nt_line
-from .validate import DEFAULT_ENGINE, Published, ShapesError, Validator, load_shapes
+from .validate import DEFAULT_ENGINE, Published, Validator, load_shapes
 from .vocab import DUMPS, DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
 
 RELEASE_MARKER = "report.json"  # a folder holding this was written by a run and may be replaced
@@ -231,15 +231,19 @@ def _write_partition(job: tuple[int, int, int, list[str], str, str]) -> tuple[in
     return index, stats
 
 
+class _Done:
+    def __init__(self, result):
+        self.result = result
+
+    def get(self):
+        return self.result
+
+
 class _SerialPool:
     """The pool interface, run in this process (--workers 1)."""
 
-    def apply_async(self, function, args):
-        result = function(*args)
-        return type("Done", (), {"get": lambda self: result})()
-
-    def close(self):
-        pass
+    def apply_async(self, function, args) -> _Done:
+        return _Done(function(*args))
 
 
 class _pool:

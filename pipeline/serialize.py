@@ -38,11 +38,6 @@ def parse_object(obj: str) -> tuple:
     return ("literal", lexical, None, None)
 
 
-def parse_line(line: str) -> tuple[str, str, tuple]:
-    subject, predicate, obj = split_line(line)
-    return subject, predicate, parse_object(obj)
-
-
 def grouped(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
     """(subject, [(predicate, object text), ...]) for sorted lines: a subject's lines are contiguous."""
     current, pairs = None, []
@@ -101,12 +96,8 @@ def turtle_header(prefixes: Prefixes) -> str:
     return "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in prefixes.table.items())
 
 
-def write_turtle_body(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
-    """Subject blocks; N-Triples literal syntax is Turtle syntax, so literals are copied as they are."""
-    return write_turtle_groups(grouped(lines), stream, prefixes)
-
-
 def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
+    """Subject blocks; N-Triples literal syntax is Turtle syntax, so literals are copied as they are."""
     count = 0
     compact = prefixes.compact
 
@@ -139,7 +130,7 @@ def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
 
 def write_turtle(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
     stream.write(turtle_header(prefixes))
-    return write_turtle_body(lines, stream, prefixes)
+    return write_turtle_groups(grouped(lines), stream, prefixes)
 
 
 # --------------------------------------------------------------------------- JSON-LD
@@ -155,12 +146,8 @@ def jsonld_header(prefixes: Prefixes) -> str:
 JSONLD_FOOTER = "\n]\n}\n"
 
 
-def write_jsonld_nodes(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
-    """One compacted node object per subject, each on its own line, separated by commas."""
-    return write_jsonld_groups(grouped(lines), stream, prefixes)
-
-
 def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
+    """One compacted node object per subject, each on its own line, separated by commas."""
     count = 0
 
     def iri(value: str) -> str:
@@ -199,6 +186,6 @@ def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
 def write_jsonld(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
     """Compacted JSON-LD 1.1 with the context inlined: one node object per subject in @graph."""
     stream.write(jsonld_header(prefixes))
-    count = write_jsonld_nodes(lines, stream, prefixes)
+    count = write_jsonld_groups(grouped(lines), stream, prefixes)
     stream.write(JSONLD_FOOTER)
     return count

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .terms import RDF_LANGSTRING, XSD_STRING, Lit, Term, Triple
-from .vocab import RDF, RDF_TYPE, SH, XSD
+from .terms import RDF_LANGSTRING, XSD_STRING, Lit, Term, Triple, from_rdflib
+from .vocab import RDF_TYPE, SH, XSD
 
 
 class UnsupportedShapes(Exception):
@@ -99,16 +99,11 @@ class ShaclResult:
 
 def compile_shapes(graph) -> list[Shape]:
     """Node shapes with targets, compiled from an rdflib shapes graph."""
-    from rdflib import Literal, URIRef
+    from rdflib import URIRef
     from rdflib.collection import Collection
 
     cache: dict = {}
-
-    def term(node) -> Term:
-        if isinstance(node, Literal):
-            datatype = str(node.datatype) if node.datatype and str(node.datatype) != XSD_STRING else None
-            return Lit(str(node), node.language, datatype)
-        return str(node)
+    term = from_rdflib
 
     def compile_one(node) -> Shape:
         if node in cache:

@@ -93,3 +93,13 @@ def to_rdflib(triple: Triple):
     else:
         obj = Literal(o.value, datatype=URIRef(o.datatype) if o.datatype else None)
     return URIRef(s), URIRef(p), obj
+
+
+def from_rdflib(node) -> Term:
+    """An rdflib IRI or literal as a plain term (xsd:string literals without a datatype, as nt_term writes)."""
+    from rdflib import Literal
+
+    if isinstance(node, Literal):
+        datatype = str(node.datatype) if node.datatype and not node.language else None
+        return Lit(str(node), node.language, None if datatype == XSD_STRING else datatype)
+    return str(node)

@@ -11,7 +11,7 @@ from .problems import Problem, Reject
 from .record import LABEL_OF, Record
 from .shacl import ShaclResult, compile_shapes
 from .shacl import validate as builtin_validate
-from .terms import Lit, Term, Triple, to_rdflib
+from .terms import Lit, Term, Triple, from_rdflib, to_rdflib
 from .vocab import DC, DCTERMS, SCHEMA, SH, SKOS
 
 # the record field a SHACL result path points at, so messages name the field
@@ -127,12 +127,6 @@ def pyshacl_validate(data, shapes) -> ValidationReport:
 def _pyshacl_results(graph) -> Iterator[Result]:
     from rdflib import Literal, URIRef
 
-    def plain(node):
-        if isinstance(node, Literal):
-            datatype = str(node.datatype) if node.datatype and not node.language else None
-            return Lit(str(node), node.language, datatype if datatype != SH.iri else None)
-        return str(node) if isinstance(node, URIRef) else None
-
     for node in graph.subjects(URIRef(SH.resultSeverity), None):
         messages = sorted(str(m) for m in graph.objects(node, URIRef(SH.resultMessage)))
         component = str(graph.value(node, URIRef(SH.sourceConstraintComponent))).rsplit("#", 1)[-1]
@@ -142,7 +136,7 @@ def _pyshacl_results(graph) -> Iterator[Result]:
             severity=str(graph.value(node, URIRef(SH.resultSeverity))).rsplit("#", 1)[-1],
             focus=str(graph.value(node, URIRef(SH.focusNode))),
             path=str(path) if isinstance(path, URIRef) else None,
-            value=plain(value) if value is not None else None,
+            value=from_rdflib(value) if isinstance(value, Literal | URIRef) else None,
             message="; ".join(messages) or component,
             component=component,
             shape=str(graph.value(node, URIRef(SH.sourceShape))),
@@ -159,18 +153,9 @@ def validate_graph(data, shapes, *, engine: str = "pyshacl") -> ValidationReport
         compiled = compile_shapes(shapes)
     except UnsupportedShapes as error:
         raise ShapesError(str(error)) from error
-    triples = [tuple(_plain_term(t) for t in triple) for triple in data]
+    triples = [tuple(from_rdflib(t) for t in triple) for triple in data]
     results = tuple(sorted((_from_builtin(r) for r in builtin_validate(triples, compiled)), key=lambda r: r.key))
     return ValidationReport(not any(r.severity == "Violation" for r in results), results)
-
-
-def _plain_term(node) -> Term:
-    from rdflib import Literal
-
-    if isinstance(node, Literal):
-        datatype = str(node.datatype) if node.datatype and not node.language else None
-        return Lit(str(node), node.language, None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype)
-    return str(node)
 
 
 # --------------------------------------------------------------------------- the stage

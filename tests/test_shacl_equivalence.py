@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from rdflib import Graph
 
 from pipeline.iris import Minter
@@ -15,7 +14,7 @@ from pipeline.record import Record, Source, parse_source
 from pipeline.shacl import UnsupportedShapes, compile_shapes, well_formed
 from pipeline.validate import Validator, load_shapes, validate_graph
 
-from .conftest import SEEDS, SHAPES, seed_files
+from .conftest import SHAPES, seed_files
 from .test_properties import hostile_records
 from .test_shapes import BAD, GOOD, graph
 
