@@ -4,13 +4,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test judge clean
+.PHONY: run test serve judge clean
 
 run: $(VENV)/.installed
 	$(BIN)/pipeline run seeds/ -o output/
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
+
+# a SPARQL endpoint and query UI over what make run wrote: http://127.0.0.1:7878/
+serve: run
+	$(BIN)/pipeline serve output/
 
 # the independent checker of ../shared/judge over what make run wrote
 judge: run
@@ -30,4 +34,5 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) output/*.ttl output/*.nt output/*.jsonld output/report.json output/rejects
+	rm -rf $(VENV) .output.store output/*.ttl output/*.nt output/*.nt.gz output/*.jsonld output/report.json \
+	       output/SHA256SUMS output/rejects

@@ -137,3 +137,21 @@ def test_other_language_tag_is_used(runner, tmp_path):
     result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(out), "--lang", "zh-Hans"])
     assert result.exit_code == 0
     assert '@zh-Hans .' in (out / "articles.nt").read_text(encoding="utf-8")
+
+
+def test_progress_bar_shows_records_rate_and_eta(capsys):
+    import time as clock
+
+    from pipeline.cli import ProgressBar
+
+    bar = ProgressBar(clock.monotonic() - 2)
+    bar("records", 500, 1000)
+    bar("writing", 3, 3)
+    bar.clear()
+    err = capsys.readouterr().err
+    assert "500/1,000" in err and "/s" in err and "ETA" in err and "3/3" in err
+
+
+def test_no_progress_bar_in_pipes(runner, tmp_path):
+    result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "o")])
+    assert "\r" not in result.output and "ETA" not in result.output
