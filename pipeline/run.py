@@ -76,7 +76,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     """Publish every record under inputs into the folder out; returns the report of what happened."""
     out = Path(out)
     inputs = [Path(item) for item in inputs]
-    _Worker(options)  # fails early on a bad base IRI, language tag or shapes
+    _init_worker(options)  # fails early on a bad base IRI, language tag or shapes; conflicts re-run here
     for item in inputs:
         if not item.exists():
             raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
@@ -153,6 +153,7 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
         (Path(f) for f in files), max_bytes=worker.options.max_record_bytes))))
     outcomes: list = []
     lines: list[tuple[int, str]] = []
+    emitted: set[str] = set()  # agents, books and tags recur within a batch: write each line once
     buckets: dict[str, int] = {}
     for item in items:
         if not isinstance(item, Published):
@@ -169,8 +170,9 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
             if bucket is None:
                 bucket = buckets[subject] = bucket_of(subject)
             line = nt_line(triple)
-            if line not in record_lines:
-                record_lines.add(line)
+            record_lines.add(line)
+            if line not in emitted:
+                emitted.add(line)
                 lines.append((bucket, line))
         printing = worker.minter.printing(record.id, record.book, record.book_author)
         outcomes.append(("published", record.file, record.id, _digest(printing),
@@ -252,7 +254,6 @@ class _pool:
         self.options = options
 
     def __enter__(self):
-        _init_worker(self.options)  # this process too: conflicts are re-run here
         if self.workers == 1:
             self.pool = _SerialPool()
         else:
@@ -298,11 +299,11 @@ def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progr
                total) -> tuple[list[str], _Source]:
     jobs = ((number, [str(p) for p in chunk], str(work), frozenset())
             for number, chunk in enumerate(_batched(discover(inputs), options.batch_size)))
-    seen: dict[int, tuple[int, str]] = {}  # printing -> (digest of its lines, first file)
+    printings = _Printings(work / "manifest.txt")
     shards = []
     source = _Source(hashlib.sha256())
     for batch in _ordered(pool, _process_batch, jobs, window=2 * pool.workers + 1):
-        conflicts = _conflicts(batch, seen)
+        conflicts = printings.conflicts(batch, first_index=batch.number * options.batch_size)
         if conflicts:
             # the conflicting records are already in the shard: write it again without them
             batch = _process_batch((batch.number, _files_of(batch), str(work), frozenset(conflicts)))
@@ -318,10 +319,12 @@ def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progr
                 report.stopped = f"more than {options.max_rejects} records rejected (--max-rejects)"
                 raise _Stopped
         shards.append(batch.shard)
+        printings.files.write(batch.manifest)
         source.digest.update(batch.manifest.encode("utf-8"))
         source.newest = max(source.newest, batch.newest)
         if progress:
             progress("records", report.read, total)
+    printings.files.close()
     return shards, source
 
 
@@ -335,17 +338,39 @@ def _files_of(batch: _Batch) -> list[str]:
     return [o.file if isinstance(o, Reject) else o[1] for o in batch.outcomes]
 
 
-def _conflicts(batch: _Batch, seen: dict) -> dict[str, str]:
-    """Records whose printing (same id and book) was published before with other content: file -> first file."""
-    found = {}
-    for outcome in batch.outcomes:
-        if isinstance(outcome, Reject):
-            continue
-        _, file, _, key, digest, _ = outcome
-        first = seen.setdefault(key, (digest, file))
-        if first[0] != digest:
-            found[file] = first[1]
-    return found
+class _Printings:
+    """Which printing (same id and book) was published first, and a digest of what it said.
+
+    One int per printing, so a million records cost tens of megabytes; the first file's name is looked up
+    in the run's manifest (one line per file, in order) only when a conflict is found."""
+
+    def __init__(self, manifest: Path):
+        self.seen: dict[int, int] = {}  # printing -> content digest (48 bits) << 40 | file index
+        self.manifest = manifest
+        self.files = open(manifest, "w", encoding="utf-8")
+
+    def conflicts(self, batch: _Batch, *, first_index: int) -> dict[str, str]:
+        """Records of the batch whose printing was published before with other content: file -> first file."""
+        found = {}
+        for position, outcome in enumerate(batch.outcomes):
+            if isinstance(outcome, Reject):
+                continue
+            _, file, _, key, digest, _ = outcome
+            packed = (digest >> 16) << 40 | (first_index + position)
+            first = self.seen.setdefault(key, packed)
+            if first >> 40 != packed >> 40:
+                found[file] = self._file(first & ((1 << 40) - 1), batch, first_index)
+        return found
+
+    def _file(self, index: int, batch: _Batch, first_index: int) -> str:
+        if index >= first_index:
+            return _files_of(batch)[index - first_index]
+        self.files.flush()
+        with open(self.manifest, encoding="utf-8") as lines:
+            for number, line in enumerate(lines):
+                if number == index:
+                    return line.rstrip("\n").split("  ", 1)[1]
+        raise AssertionError(f"file {index} is not in the manifest")
 
 
 def _conflict_reject(file: str, record_id: str, first_file: str) -> Reject:

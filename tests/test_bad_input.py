@@ -67,8 +67,10 @@ def test_rejects_name_the_id_when_it_can_be_read(case, tmp_path):
     assert reject.id == record_id and all(p.id == record_id for p in reject.problems)
 
 
-def test_conflict_names_both_files(tmp_path):
-    report = run([BAD / "conflict-same-id-and-book"], tmp_path / "out", options=Options(base=BASE))
+@pytest.mark.parametrize("batch_size,workers", [(500, 1), (1, 1), (1, 2)])  # same batch, earlier batch
+def test_conflict_names_both_files(tmp_path, batch_size, workers):
+    report = run([BAD / "conflict-same-id-and-book"], tmp_path / "out",
+                 options=Options(base=BASE, batch_size=batch_size, workers=workers))
     (reject,) = report.rejects
     assert reject.file.endswith("b.txt") and "a.txt" in reject.problems[0].message
 
