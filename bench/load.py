@@ -9,15 +9,14 @@ throughput, latency percentiles per query and the errors. Only loopback is ever 
 from __future__ import annotations
 
 import argparse
+import http.client
 import socket
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +38,15 @@ def main() -> None:
     parser.add_argument("release", type=Path)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--timeout", type=float, default=30, help="query time limit of the server")
+    parser.add_argument("--timeout", type=float, help="query time limit of the server (default: serve's own)")
+    parser.add_argument("--queries", default="*", help="which docs/queries/ files, by glob (default: all)")
     args = parser.parse_args()
-    queries = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs" / "queries").glob("*.rq"))}
+    queries = {p.stem: p.read_text(encoding="utf-8")
+               for p in sorted((ROOT / "docs" / "queries").glob(args.queries + ".rq"))}
     port = free_port()
+    limit = ["--timeout", str(args.timeout)] if args.timeout is not None else []
     server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(args.release), "--port", str(port),
-                               "--timeout", str(args.timeout)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                               *limit], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     line = server.stdout.readline()
     if not line.startswith("SPARQL endpoint"):
         server.terminate()
@@ -56,22 +58,34 @@ def main() -> None:
     deadline = time.monotonic() + args.seconds
 
     def client(offset: int) -> None:
+        """One persistent HTTP/1.1 connection per client, as a real client library keeps."""
         names = list(queries)
         index = offset
+        connection = None
         while time.monotonic() < deadline:
             name = names[index % len(names)]
             index += 1
-            request = urllib.request.Request(url, data=queries[name].encode("utf-8"), method="POST", headers={
-                "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
             started = time.monotonic()
             try:
-                with urllib.request.urlopen(request, timeout=args.timeout + 5) as response:
-                    response.read()
+                if connection is None:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                connection.request("POST", "/query", body=queries[name].encode("utf-8"), headers={
+                    "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise OSError(f"HTTP {response.status}")
                 with lock:
                     latencies[name].append(time.monotonic() - started)
-            except (urllib.error.URLError, OSError) as error:
+            except (http.client.HTTPException, OSError) as error:
+                if connection is not None:
+                    connection.close()
+                connection = None
                 with lock:
-                    errors.append(f"{name}: {error}")
+                    errors.append(f"{type(error).__name__}: {error}")
+                time.sleep(0.01)  # a failing server is not to be hammered
+        if connection is not None:
+            connection.close()
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
@@ -90,8 +104,8 @@ def main() -> None:
         if values:
             print(f"  {name:36} n={len(values):5}  p50 {percentile(values, 0.5) * 1000:8.1f} ms  "
                   f"p99 {percentile(values, 0.99) * 1000:8.1f} ms  mean {statistics.fmean(values) * 1000:8.1f} ms")
-    for error in errors[:5]:
-        print(f"  error: {error}")
+    for error, count in Counter(errors).most_common(5):
+        print(f"  error x{count}: {error}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The command line: thin click wrappers over run.run and validate.validate_graph.
+"""The command line: thin click wrappers over run.run, validate.validate_graph, sparql and publish.publish.
 It translates arguments in and errors out (click.ClickException); it decides nothing itself."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
 from .publish import PublishError, publish
 from .run import DEFAULT_BATCH, Options, OutputError, run
-from .sparql import (FORMATS, EndpointError, QueryError, _host_for_url, ensure_store, query_endpoint, query_store,
+from .sparql import (DEFAULT_TIMEOUT, FORMATS, EndpointError, QueryError, url_host, ensure_store, query_endpoint, query_store,
                      start_server)
 from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
 from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE, PARSERS
@@ -28,6 +28,7 @@ EXIT_REJECTS = 1     # the run finished, some records were rejected (see report.
 EXIT_USAGE = 2       # click: bad arguments
 EXIT_FAILED = 3      # the run could not start or finish (input missing, output not writable, bad shapes)
 EXIT_STOPPED = 4     # --max-rejects stopped the run early
+EXIT_QUERY = 5       # pipeline query: the query is malformed
 
 
 class RunFailed(click.ClickException):
@@ -178,9 +179,6 @@ def validate_command(files, shapes, validator) -> None:
     sys.exit(1 if report.violations else 0)
 
 
-EXIT_QUERY = 5  # the query is malformed
-
-
 @main.command("query", epilog="""Examples:
 
 \b
@@ -230,7 +228,8 @@ Updates are refused: the server is read-only.""")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds a query may run.")
+@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds a query may run; 0 for no limit. Keep it short on busy endpoints (docs/sparql.md).")
 def serve_command(release, host, port, store, timeout) -> None:
     """Serve a release read-only over SPARQL 1.1 (Oxigraph), with its query UI."""
     started = time.monotonic()
@@ -247,16 +246,26 @@ def serve_command(release, host, port, store, timeout) -> None:
         process = start_server(location, host=host, port=port, timeout=timeout)
     except EndpointError as error:
         raise RunFailed(str(error)) from error
-    root = f"http://{_host_for_url(host)}:{port}"
-    click.echo(f"SPARQL endpoint: {root}/query   (read-only; queries time out after {timeout:g} s)")
+    root = f"http://{url_host(host)}:{port}"
+    limit = f"queries time out after {timeout:g} s" if timeout else "no query time limit"
+    click.echo(f"SPARQL endpoint: {root}/query   (read-only; {limit})")
     click.echo(f"query UI:        {root}/")
     click.echo("Ctrl-C stops the server.")
-    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    try:
-        process.wait()
-    except KeyboardInterrupt:
+    stopping = []
+
+    def stop(*_) -> None:
+        stopping.append(True)
         process.terminate()
-        process.wait()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        stop()
+        code = process.wait()
+    if not stopping:
+        detail = process.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RunFailed(f"the oxigraph server stopped by itself (exit code {code}); the end of {process.log}:\n{detail}")
 
 
 @main.command("publish", epilog="""Examples:
