@@ -39,10 +39,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, help="query time limit of the server (default: serve's own)")
-    parser.add_argument("--queries", default="*", help="which docs/queries/ files, by glob (default: all)")
+    parser.add_argument("--queries", default="*",
+                        help="which docs/queries/ files: comma-separated globs without .rq (default: all)")
     args = parser.parse_args()
+    folder = ROOT / "docs" / "queries"
     queries = {p.stem: p.read_text(encoding="utf-8")
-               for p in sorted((ROOT / "docs" / "queries").glob(args.queries + ".rq"))}
+               for p in sorted({p for pattern in args.queries.split(",") for p in folder.glob(pattern + ".rq")})}
     port = free_port()
     limit = ["--timeout", str(args.timeout)] if args.timeout is not None else []
     server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(args.release), "--port", str(port),
