@@ -38,7 +38,7 @@ OUTPUT_README = Path(__file__).with_name("output_readme.md")
 DEFAULT_BATCH = 500           # records per unit of work handed to a worker
 RECORDS_PER_PARTITION = 2000  # bounds the memory of sorting one piece of the output (~25 MB of lines)
 GZIP_LEVEL = 1  # the fastest level: ~170 MB/s per core at 26 % of the size (level 6: 68 MB/s, 23 %)
-RDF_TYPE_LINE_END = "<http://schema.org/Article>"  # the object of an article's rdf:type line
+ARTICLE_CLASS = "<http://schema.org/Article>"  # as it stands in an article's rdf:type line
 
 Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
 
@@ -88,7 +88,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
             work = staging / ".work"
             work.mkdir()
             report.log_to(work)
-            with _pool(options) as pool:
+            with _Pool(options) as pool:
                 shards, source = _map_phase(inputs, options, pool, work, report, progress, total)
                 stats = _write_phase(shards, options, pool, staging, work, report, progress)
             _finish(staging, work, report, stats, _describe(options, source), source)
@@ -204,7 +204,7 @@ def _write_partition(job: tuple[int, int, int, list[str], str, str]) -> tuple[in
     prefixes = Prefixes(base)
     stem = os.path.join(work, f"part-{index:05d}")
     stats = Stats()
-    article = RDF_TYPE_LINE_END
+    article = ARTICLE_CLASS
     with open(stem + ".nt", "w", encoding="utf-8", newline="\n") as nt, \
             open(stem + ".ttl", "w", encoding="utf-8", newline="\n") as ttl, \
             open(stem + ".jsonld", "w", encoding="utf-8", newline="\n") as jsonld, \
@@ -248,7 +248,7 @@ class _SerialPool:
         return _Done(function(*args))
 
 
-class _pool:
+class _Pool:
     def __init__(self, options: Options):
         self.workers = options.workers or os.cpu_count() or 1
         self.options = options
