@@ -201,13 +201,19 @@ def query_command(query, endpoint, release, store, fmt, timeout) -> None:
         if endpoint:
             results = query_endpoint(endpoint, text, timeout=timeout)
         else:
-            location, _ = ensure_store(release, store)
+            location, loaded = ensure_store(release, store, progress=_loading if sys.stderr.isatty() else None)
+            if loaded:
+                click.echo(f"\rloaded {release} into {location}".ljust(60), err=True)
             results = query_store(location, text)
     except QueryError as error:
         raise QueryFailed(str(error)) from error
     except EndpointError as error:
         raise RunFailed(str(error)) from error
     click.echo(results.render(fmt))
+
+
+def _loading(triples: int) -> None:
+    click.echo(f"\rloading {triples:,} triples into the store...", nl=False, err=True)
 
 
 class QueryFailed(click.ClickException):
@@ -234,11 +240,8 @@ def serve_command(release, host, port, store, timeout) -> None:
     """Serve a release read-only over SPARQL 1.1 (Oxigraph), with its query UI."""
     started = time.monotonic()
 
-    def loading(triples: int) -> None:
-        click.echo(f"\rloading {triples:,} triples...", nl=False, err=True)
-
     try:
-        location, loaded = ensure_store(release, store, progress=loading)
+        location, loaded = ensure_store(release, store, progress=_loading if sys.stderr.isatty() else None)
         if loaded:
             click.echo(f"\rloaded {release} into {location} ({time.monotonic() - started:.1f} s)", err=True)
         else:
