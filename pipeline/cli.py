@@ -201,8 +201,9 @@ def query_command(query, endpoint, release, store, fmt, timeout) -> None:
         if endpoint:
             results = query_endpoint(endpoint, text, timeout=timeout)
         else:
-            location, loaded = ensure_store(release, store, progress=_loading if sys.stderr.isatty() else None)
-            if loaded:
+            terminal = sys.stderr.isatty()
+            location, loaded = ensure_store(release, store, progress=_loading if terminal else None)
+            if loaded and terminal:
                 click.echo(f"\rloaded {release} into {location}".ljust(60), err=True)
             results = query_store(location, text)
     except QueryError as error:
