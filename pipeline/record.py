@@ -47,6 +47,7 @@ class Source:
 
     file: str
     data: bytes
+    mtime: float = 0.0  # the file's modification time (the release date defaults to the newest)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def read_sources(paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -
     for path in paths:
         name = str(path)
         try:
-            size = path.stat().st_size
+            stat = path.stat()
+            size = stat.st_size
             data = path.read_bytes() if size <= max_bytes else b""
         except OSError as error:
             yield _reject(name, None, "read", f"cannot read the file ({error.strerror}); check its permissions")
@@ -112,7 +114,7 @@ def read_sources(paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -
                 "split it, or raise the limit with --max-record-bytes",
             )
             continue
-        yield Source(name, data)
+        yield Source(name, data, stat.st_mtime)
 
 
 def parse(sources: Iterable[Source | Reject]) -> Iterator[Record | Reject]:

@@ -149,8 +149,9 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
     """Read, parse, map and validate one batch; write its published lines into a shard."""
     number, files, work, excluded = job
     worker = _WORKER
-    items = worker.validator(worker.mapper(parse(read_sources(
-        (Path(f) for f in files), max_bytes=worker.options.max_record_bytes))))
+    manifest = _Manifest()
+    items = worker.validator(worker.mapper(parse(manifest.tap(read_sources(
+        (Path(f) for f in files), max_bytes=worker.options.max_record_bytes)))))
     outcomes: list = []
     lines: list[tuple[int, str]] = []
     emitted: set[str] = set()  # agents, books and tags recur within a batch: write each line once
@@ -179,19 +180,29 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
                          _digest("\n".join(sorted(record_lines))), item.warnings))
     shard = os.path.join(work, f"shard-{number:07d}.nt")
     count = write_shard(Path(shard), lines)
-    manifest, newest = _manifest(files)
-    return _Batch(number, outcomes, shard, count, manifest, newest)
+    return _Batch(number, outcomes, shard, count, "".join(manifest.lines), manifest.newest)
 
 
-def _manifest(files: list[str]) -> tuple[str, float]:
-    lines, newest = [], 0.0
-    for file in files:
-        try:
-            lines.append(f"{sha256_of(Path(file))}  {file}\n")
-            newest = max(newest, os.stat(file).st_mtime)
-        except OSError:
-            lines.append(f"{'-' * 64}  {file}\n")  # unreadable: its reject says why
-    return "".join(lines), newest
+class _Manifest:
+    """'sha256  file' for each input as it streams past, hashing the bytes already read."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.newest = 0.0
+
+    def tap(self, sources: Iterable) -> Iterator:
+        for source in sources:
+            if isinstance(source, Reject):  # unread: too large (hashed in chunks) or unreadable
+                try:
+                    sha = sha256_of(Path(source.file))
+                    self.newest = max(self.newest, os.stat(source.file).st_mtime)
+                except OSError:
+                    sha = "-" * 64
+            else:
+                sha = hashlib.sha256(source.data).hexdigest()
+                self.newest = max(self.newest, source.mtime)
+            self.lines.append(f"{sha}  {source.file}\n")
+            yield source
 
 
 def _digest(text: str) -> int:
