@@ -77,7 +77,9 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
                 batch_size, quiet, title, license_, publisher, date, download_base, sparql_endpoint) -> None:
-    """Convert, validate and publish records (files, or folders searched for *.txt; default seeds/)."""
+    """Convert, validate and publish records.
+
+    INPUTS are record files, or folders searched for *.txt (default: seeds/)."""
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
                       batch_size=batch_size, title=title, license=license_, publisher=publisher,
@@ -158,7 +160,9 @@ Exit codes: 0 conforms (warnings allowed), 1 violations, 3 a file does not parse
 @click.option("--validator", type=click.Choice(ENGINES), default="pyshacl", show_default=True,
               help="SHACL engine; pyshacl by default here, since any file may hold blank nodes.")
 def validate_command(files, shapes, validator) -> None:
-    """Validate RDF files (Turtle, N-Triples, JSON-LD, RDF/XML) against the SHACL shapes."""
+    """Check RDF files against the SHACL shapes.
+
+    FILES may be Turtle, N-Triples, JSON-LD or RDF/XML."""
     try:
         shapes_graph = load_shapes(shapes)
         graph = Graph()
@@ -195,7 +199,9 @@ Exit codes: 0 answered, 3 the store or endpoint could not answer, 5 the query is
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for a remote endpoint.")
 def query_command(query, endpoint, release, store, fmt, timeout) -> None:
-    """Run a SPARQL query (text, or a file holding it) and print the results."""
+    """Run a SPARQL query and print the results.
+
+    QUERY is the query text or a file holding it."""
     text = Path(query).read_text(encoding="utf-8") if Path(query).is_file() else query
     try:
         if endpoint:
@@ -238,7 +244,9 @@ Updates are refused: the server is read-only.""")
 @click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=click.FloatRange(min=0),
               help="Seconds a query may run; 0 for no limit. Keep it short on busy endpoints (docs/sparql.md).")
 def serve_command(release, host, port, store, timeout) -> None:
-    """Serve a release read-only over SPARQL 1.1 (Oxigraph), with its query UI."""
+    """Serve a release read-only over SPARQL.
+
+    A SPARQL 1.1 endpoint and query UI (Oxigraph) for RELEASE (default: output/)."""
     started = time.monotonic()
 
     try:
@@ -290,7 +298,9 @@ Exit codes: 0 published and checked, 3 the upload or the check failed.""")
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(min=0),
               help="Retries on connection errors and 408/429/5xx answers, with exponential back-off.")
 def publish_command(release, endpoint, graph, query_endpoint, retries) -> None:
-    """Upload a release into a triple store, replacing one named graph, and check the store holds it."""
+    """Upload a release into a triple store.
+
+    Replaces one named graph over the Graph Store Protocol, then checks the store holds it."""
     try:
         done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries)
     except PublishError as error:
