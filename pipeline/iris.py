@@ -23,15 +23,23 @@ def key(*parts: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def check_iri(value: str, what: str) -> str:
+    """An absolute http(s) IRI with a host, ASCII, nothing that needs escaping; else BaseIRIError."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BaseIRIError(f"{what} {value!r} must be an http(s) IRI with a host")
+    if not value.isascii() or any(c in value for c in ' <>"{}|\\^`'):
+        raise BaseIRIError(f"{what} {value!r} must be ASCII without spaces or <>\"{{}}|\\^`")
+    return value
+
+
 class Minter:
     """IRIs for one base; the layout is documented in docs/mapping.md."""
 
     def __init__(self, base: str):
-        parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise BaseIRIError(f"base IRI {base!r} must be an http(s) IRI with a host and no query or fragment")
-        if not base.isascii() or any(c in base for c in ' <>"{}|\\^`'):
-            raise BaseIRIError(f"base IRI {base!r} must be ASCII without spaces or <>\"{{}}|\\^`")
+        parts = urlsplit(check_iri(base, "base IRI"))
+        if parts.query or parts.fragment:
+            raise BaseIRIError(f"base IRI {base!r} must have no query or fragment")
         self.base = base if base.endswith(("/", "#")) else base + "/"
 
     def _iri(self, path: str) -> str:

@@ -58,7 +58,8 @@ class Describe:
         return self.base + "dataset"
 
     def download_url(self, name: str) -> str:
-        return (self.download_base or self.base + "dumps/") + name
+        base = self.download_base or self.base + "dumps/"
+        return base + name if base.endswith("/") else f"{base}/{name}"
 
 
 def sha256_of(path: Path) -> str:

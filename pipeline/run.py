@@ -19,7 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .iris import Minter
+from .iris import Minter, check_iri
 from .mapping import Mapper
 from .problems import Problem, Reject
 from .record import DEFAULT_MAX_BYTES, InputError, discover, parse, read_sources
@@ -77,6 +77,10 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     out = Path(out)
     inputs = [Path(item) for item in inputs]
     _init_worker(options)  # fails early on a bad base IRI, language tag or shapes; conflicts re-run here
+    for value, what in ((options.license, "--license"), (options.download_base, "--download-base"),
+                        (options.sparql_endpoint, "--sparql-endpoint")):
+        if value:
+            check_iri(value, what)
     for item in inputs:
         if not item.exists():
             raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")

@@ -141,3 +141,17 @@ def test_description_options_and_reproducible_date(tmp_path, monkeypatch):
     assert (created, endpoint, publisher) == ("2000-01-01", "http://127.0.0.1:7878/query", "某档案馆")
     run([SEEDS / "rmrb"], tmp_path / "b", options=Options(base=BASE, date="2026-01-31"))
     assert '"2026-01-31"^^xsd:date' in (tmp_path / "b" / "void.ttl").read_text(encoding="utf-8")
+
+
+def test_download_base_without_slash_and_bad_iris(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline import Options, run
+    from pipeline.cli import EXIT_FAILED, main
+
+    run([SEEDS / "rmrb"], tmp_path / "a", options=Options(base=BASE, download_base="https://dl.example.org/v1"))
+    assert "<https://dl.example.org/v1/articles.nt.gz>" in (tmp_path / "a" / "void.ttl").read_text(encoding="utf-8")
+    for option in ("--license", "--download-base", "--sparql-endpoint"):
+        result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "b"), option, "not an iri"])
+        assert result.exit_code == EXIT_FAILED and option in result.output, result.output
+        assert not (tmp_path / "b").exists()
