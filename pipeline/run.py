@@ -144,7 +144,6 @@ class _Batch:
     number: int
     outcomes: list  # per record, in input order: ("published", file, id, key, digest, warnings) or Reject
     shard: str
-    lines: int
     manifest: str = ""  # 'sha256  file' per input file, in order
     newest: float = 0.0  # the newest modification time among its files
 
@@ -183,8 +182,8 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
         outcomes.append(("published", record.file, record.id, _digest(printing),
                          _digest("\n".join(sorted(record_lines))), item.warnings))
     shard = os.path.join(work, f"shard-{number:07d}.nt")
-    count = write_shard(Path(shard), lines)
-    return _Batch(number, outcomes, shard, count, "".join(manifest.lines), manifest.newest)
+    write_shard(Path(shard), lines)
+    return _Batch(number, outcomes, shard, "".join(manifest.lines), manifest.newest)
 
 
 class _Manifest:
@@ -219,7 +218,6 @@ def _write_partition(job: tuple[int, int, int, list[str], str, str]) -> tuple[in
     prefixes = Prefixes(base)
     stem = os.path.join(work, f"part-{index:05d}")
     stats = Stats()
-    article = ARTICLE_CLASS
     with open(stem + ".nt", "w", encoding="utf-8", newline="\n") as nt, \
             open(stem + ".ttl", "w", encoding="utf-8", newline="\n") as ttl, \
             open(stem + ".jsonld", "w", encoding="utf-8", newline="\n") as jsonld, \
@@ -243,7 +241,7 @@ def _write_partition(job: tuple[int, int, int, list[str], str, str]) -> tuple[in
                     if predicate == RDF_TYPE_IRI:
                         cls = obj[1:-1]
                         stats.classes[cls] = stats.classes.get(cls, 0) + 1
-                        if obj == article and (stats.example is None or subject < stats.example):
+                        if obj == ARTICLE_CLASS and (stats.example is None or subject < stats.example):
                             stats.example = subject
     return index, stats
 

@@ -8,7 +8,7 @@ import json
 import re
 from typing import IO, Iterable, Iterator
 
-from .terms import nt_line, unescape  # noqa: F401  (nt_line is re-exported)
+from .terms import unescape
 from .vocab import PREFIXES
 
 RDF_TYPE_IRI = PREFIXES["rdf"] + "type"
@@ -180,12 +180,4 @@ def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
         out.append(json.dumps(node, ensure_ascii=False))
     if out:
         stream.write("\n" + ",\n".join(out))
-    return count
-
-
-def write_jsonld(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
-    """Compacted JSON-LD 1.1 with the context inlined: one node object per subject in @graph."""
-    stream.write(jsonld_header(prefixes))
-    count = write_jsonld_groups(grouped(lines), stream, prefixes)
-    stream.write(JSONLD_FOOTER)
     return count

@@ -20,7 +20,7 @@ from pipeline.iris import Minter
 from pipeline.mapping import Mapper
 from pipeline.problems import Reject
 from pipeline.record import Record, Source, parse_source
-from pipeline.serialize import nt_line
+from pipeline.terms import nt_line
 from pipeline.validate import Published, Validator, load_shapes, validate_graph
 
 from .conftest import SHAPES
