@@ -16,7 +16,8 @@ from .iris import BaseIRIError
 from .mapping import LanguageTagError
 from .record import DEFAULT_MAX_BYTES, InputError
 from .publish import PublishError, publish
-from .run import DEFAULT_BATCH, Options, OutputError, run
+from .release import MARKER, OutputError
+from .run import DEFAULT_BATCH, Options, run
 from .sparql import (DEFAULT_TIMEOUT, FORMATS, EndpointError, QueryError, url_host, ensure_store, query_endpoint, query_store,
                      start_server)
 from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
@@ -29,13 +30,39 @@ EXIT_USAGE = 2       # click: bad arguments
 EXIT_FAILED = 3      # the run could not start or finish (input missing, output not writable, bad shapes)
 EXIT_STOPPED = 4     # --max-rejects stopped the run early
 EXIT_QUERY = 5       # pipeline query: the query is malformed
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_TERMINATED = 143   # SIGTERM (128 + SIGTERM)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that the run cleans up as it does for Ctrl-C."""
+
+
+def _on_sigterm(*_) -> None:
+    raise Terminated
+
+
+class Pipeline(click.Group):
+    """The command group: an interrupted command says so in one line and exits 130 (143 for SIGTERM),
+    leaving what it was replacing untouched, instead of click's 'Aborted!' and exit 1."""
+
+    def invoke(self, ctx):
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as stop:
+            terminated = isinstance(stop, Terminated)
+            click.echo(f"\n{'terminated' if terminated else 'interrupted'}: stopped; nothing was replaced", err=True)
+            ctx.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class RunFailed(click.ClickException):
     exit_code = EXIT_FAILED
 
 
-@click.group(epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
+@click.group(cls=Pipeline, epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
                      "  pipeline query docs/queries/01-articles-by-author.rq\n  pipeline serve output/")
 @click.version_option(__version__, prog_name="pipeline")
 def main() -> None:
@@ -75,8 +102,11 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
               help="Release date [default: SOURCE_DATE_EPOCH, else the newest input file's date].")
 @click.option("--download-base", help="URL the dump files will be downloadable under [default: BASE/dumps/].")
 @click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
+@click.option("--allow-empty", is_flag=True,
+              help="Let a run that publishes no record replace a release that has some.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
-                batch_size, quiet, title, license_, publisher, date, download_base, sparql_endpoint) -> None:
+                batch_size, quiet, title, license_, publisher, date, download_base, sparql_endpoint,
+                allow_empty) -> None:
     """Convert, validate and publish records.
 
     INPUTS are record files, or folders searched for *.txt (default: seeds/)."""
@@ -84,19 +114,25 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
                       batch_size=batch_size, title=title, license=license_, publisher=publisher,
                       date=date.date().isoformat() if date else None, download_base=download_base,
-                      sparql_endpoint=sparql_endpoint)
+                      sparql_endpoint=sparql_endpoint, allow_empty=allow_empty)
     started = time.monotonic()
     bar = None if quiet or not sys.stderr.isatty() else ProgressBar(started)
     try:
         report = run(inputs or ("seeds",), out, options=options, progress=bar)
     except (InputError, OutputError, ShapesError, BaseIRIError, LanguageTagError, OSError) as error:
-        raise RunFailed(f"{error}\nNothing was written; the previous release in '{out}' is untouched.") from error
+        raise RunFailed(f"{error}\n{_untouched(out)}") from error
     if bar:
         bar.clear()
     click.echo(summary(report, out, time.monotonic() - started))
     if report.stopped:
         sys.exit(EXIT_STOPPED)
     sys.exit(EXIT_REJECTS if report.rejected else EXIT_OK)
+
+
+def _untouched(out: Path) -> str:
+    if (Path(out) / MARKER).exists() or (Path(out) / "report.json").exists():
+        return f"Nothing was written; the previous release in '{out}' is untouched."
+    return "Nothing was written."
 
 
 class ProgressBar:
@@ -140,6 +176,12 @@ def summary(report, out: Path, seconds: float) -> str:
         lines.append(f"  rejected {reject.problems[0]}")
     if report.rejected > 10:
         lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/report.json"))
+    if report.read == 0 and not report.stopped:
+        lines.append("  no records found: the inputs hold no *.txt record files")
+    for skipped in report.skipped[:5]:
+        lines.append(f"  skipped {skipped.name}: {skipped.reason}")
+    if report.skipped_count > 5:
+        lines.append(f"  ... and {report.skipped_count - 5} more skipped" + ("" if report.stopped else f" in {out}/report.json"))
     for warning in report.warnings[:5]:
         lines.append(f"  warning {warning}")
     if report.warning_count > 5:

@@ -7,7 +7,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-_DATE = re.compile(r"^(\d{1,4})-(\d{1,2})-(\d{1,2})$")
+_DATE = re.compile(r"^([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})$")  # ASCII digits only
 
 
 class DateError(ValueError):

@@ -3,7 +3,7 @@ Stages yield records or rejects; the report (report.py) only counts and lists th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,5 @@ class Reject:
     file: str
     id: str | None
     problems: tuple[Problem, ...]
+    # the bytes that were read as this record, for the quarantine: never read again from the disk
+    data: bytes | None = field(default=None, compare=False, repr=False)

@@ -26,11 +26,13 @@ class Report:
     published: int = 0
     rejected: int = 0
     warning_count: int = 0
+    skipped_count: int = 0
     triples: int = 0
     rejects: list[Reject] = field(default_factory=list)      # the first KEPT
     warnings: list[Problem] = field(default_factory=list)    # the first KEPT
     files: dict[str, int] = field(default_factory=dict)      # written file -> bytes
     stopped: str | None = None  # why the run stopped early (--max-rejects), if it did
+    skipped: list = field(default_factory=list)  # record.Skipped: below the inputs, not records, not read
     _reject_log: IO[str] | None = field(default=None, repr=False)
     _warning_log: IO[str] | None = field(default=None, repr=False)
 
@@ -57,6 +59,11 @@ class Report:
             if self._warning_log:
                 self._warning_log.write(json.dumps(warning.as_dict(), ensure_ascii=False) + "\n")
 
+    def add_skipped(self, skipped) -> None:
+        if len(self.skipped) < KEPT:
+            self.skipped.append(skipped)
+        self.skipped_count += 1
+
     def close_logs(self) -> None:
         for log in (self._reject_log, self._warning_log):
             if log:
@@ -64,7 +71,8 @@ class Report:
 
     def counts(self) -> dict:
         return {"read": self.read, "published": self.published, "rejected": self.rejected,
-                "warnings": self.warning_count, "triples": self.triples, "stopped": self.stopped}
+                "warnings": self.warning_count, "skipped": self.skipped_count, "triples": self.triples,
+                "stopped": self.stopped}
 
     def write_json(self, path: Path, logs: Path) -> None:
         """report.json: the counts, every reject and warning (streamed from the logs), the files."""
@@ -78,4 +86,6 @@ class Report:
                     for index, line in enumerate(entries):
                         stream.write(("\n    " if index == 0 else ",\n    ") + line.rstrip("\n"))
                 stream.write("\n  ],\n")
+            stream.write('  "skipped_list": ' + json.dumps([{"file": s.name, "reason": s.reason} for s in self.skipped],
+                                                          ensure_ascii=False) + ",\n")
             stream.write('  "files": ' + json.dumps(dict(sorted(self.files.items())), ensure_ascii=False) + "\n}\n")

@@ -4,15 +4,14 @@ This module wires the stages, the workers and the output folder; the stages know
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gzip
 import hashlib
 import json
 import math
 import os
-import re
 import shutil
-import tempfile
 from collections import deque
 from dataclasses import dataclass
 from itertools import islice
@@ -22,18 +21,18 @@ from typing import Callable, Iterable, Iterator
 from .iris import Minter, check_iri
 from .mapping import Mapper
 from .problems import Problem, Reject
-from .record import DEFAULT_MAX_BYTES, InputError, discover, parse, read_sources
+from .record import DEFAULT_MAX_BYTES, Found, InputError, Skipped, discover, parse, read_sources
+from .release import Lock, OutputError, Quarantine, Staging, check_overlap, inspect, resolve_out
 from .report import Report
 from .serialize import (JSONLD_FOOTER, RDF_TYPE_IRI, Prefixes, grouped, jsonld_context, jsonld_header, turtle_header,
                         write_jsonld_groups, write_ntriples, write_turtle_groups)
-from .metadata import (Describe, Stats, checksums, dataset_jsonld, sha256_of, void_triples, write_dataset,
+from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset,
                        write_sha256sums, write_void)
 from .shards import BUCKETS, bucket_of, read_buckets, write_shard
 from .terms import nt_line
 from .validate import DEFAULT_ENGINE, Published, Validator, load_shapes
 from .vocab import DUMPS, DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
 
-RELEASE_MARKER = "report.json"  # a folder holding this was written by a run and may be replaced
 OUTPUT_README = Path(__file__).with_name("output_readme.md")
 DEFAULT_BATCH = 500           # records per unit of work handed to a worker
 RECORDS_PER_PARTITION = 2000  # bounds the memory of sorting one piece of the output (~25 MB of lines)
@@ -41,10 +40,6 @@ GZIP_LEVEL = 1  # the fastest level: ~170 MB/s per core at 26 % of the size (lev
 ARTICLE_CLASS = "<http://schema.org/Article>"  # as it stands in an article's rdf:type line
 
 Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
-
-
-class OutputError(Exception):
-    """The output folder cannot be written or replaced."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,7 @@ class Options:
     date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the newest input file's date
     download_base: str | None = None  # default {base}dumps/
     sparql_endpoint: str | None = None
+    allow_empty: bool = False  # may a release with no published record replace one that had some?
 
 
 class _Stopped(Exception):
@@ -74,7 +70,6 @@ class _Stopped(Exception):
 def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
         progress: Progress | None = None) -> Report:
     """Publish every record under inputs into the folder out; returns the report of what happened."""
-    out = Path(out)
     inputs = [Path(item) for item in inputs]
     _init_worker(options)  # fails early on a bad base IRI, language tag or shapes; conflicts re-run here
     for value, what in ((options.license, "--license"), (options.download_base, "--download-base"),
@@ -82,24 +77,33 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
         if value:
             check_iri(value, what)
     for item in inputs:
-        if not item.exists():
+        if not os.path.lexists(item):
             raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
-    _check_replaceable(out)
-    total = sum(1 for _ in discover(inputs)) if progress else None
+    out = resolve_out(out)
+    check_overlap(inputs, out)
     report = Report()
-    try:
-        with _staging(out) as staging:
-            work = staging / ".work"
-            work.mkdir()
-            report.log_to(work)
-            with _Pool(options) as pool:
-                shards, source = _map_phase(inputs, options, pool, work, report, progress, total)
-                stats = _write_phase(shards, options, pool, staging, work, report, progress)
-            _finish(staging, work, report, stats, _describe(options, source), source)
-    except _Stopped:
-        pass
-    finally:
-        report.close_logs()
+    with Lock(out):
+        previous = inspect(out)
+        total = sum(1 for item in discover(inputs) if isinstance(item, Found)) if progress else None
+        try:
+            with Staging(out) as staging:
+                work = staging.path / ".work"
+                work.mkdir()
+                report.log_to(work)
+                quarantine = Quarantine(staging.path / "rejects")
+                with _Pool(options) as pool:
+                    shards, source = _map_phase(inputs, options, pool, work, report, quarantine, progress, total)
+                    if report.published == 0 and previous.published and not options.allow_empty:
+                        raise OutputError(
+                            f"no record was published, and '{out}' holds a release of {previous.published} "
+                            "published records; pass --allow-empty to replace it with an empty release")
+                    stats = _write_phase(shards, options, pool, staging.path, work, report, progress)
+                _finish(staging.path, work, report, stats, _describe(options, source), source)
+                staging.publish(read=report.read, published=report.published)
+        except _Stopped:
+            pass
+        finally:
+            report.close_logs()
     return report
 
 
@@ -122,6 +126,9 @@ _WORKER: _Worker | None = None
 def _init_worker(options: Options, parent: int | None = None) -> None:
     global _WORKER
     if parent is not None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, in one line
         _die_with(parent)
     _WORKER = _Worker(options)
 
@@ -142,30 +149,34 @@ def _die_with(parent: int) -> None:
 @dataclass
 class _Batch:
     number: int
-    outcomes: list  # per record, in input order: ("published", file, id, key, digest, warnings) or Reject
+    outcomes: list  # per record, in input order: ("published", file, id, key, digest, warnings), Reject,
+    # or ("excluded", file, id, data)
     shard: str
-    manifest: str = ""  # 'sha256  file' per input file, in order
+    manifest: str = ""  # one JSON line [sha256, file] per input file, in order
     newest: float = 0.0  # the newest modification time among its files
+    jobs: list = dataclasses.field(default_factory=list)  # what it was asked to read: (path, name, unread)
 
 
-def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
+def _process_batch(job: tuple[int, list[tuple[str, str]], str, frozenset]) -> _Batch:
     """Read, parse, map and validate one batch; write its published lines into a shard."""
     number, files, work, excluded = job
     worker = _WORKER
     manifest = _Manifest()
+    found = [Found(path, name) if unread is None else Found(path, name, unread) for path, name, unread in files]
     items = worker.validator(worker.mapper(parse(manifest.tap(read_sources(
-        (Path(f) for f in files), max_bytes=worker.options.max_record_bytes)))))
+        found, max_bytes=worker.options.max_record_bytes)))))
     outcomes: list = []
     lines: list[tuple[int, str]] = []
     emitted: set[str] = set()  # agents, books and tags recur within a batch: write each line once
     buckets: dict[str, int] = {}
-    for item in items:
+    # every stage yields one item per input, in order: item i was read as manifest.data[i]
+    for position, item in enumerate(items):
         if not isinstance(item, Published):
-            outcomes.append(item)
+            outcomes.append(dataclasses.replace(item, data=manifest.data[position]))
             continue
         record = item.record
-        if record.file in excluded:
-            outcomes.append(("excluded", record.file, record.id))
+        if position in excluded:
+            outcomes.append(("excluded", record.file, record.id, manifest.data[position]))
             continue
         record_lines = set()
         for triple in item.triples:
@@ -183,28 +194,27 @@ def _process_batch(job: tuple[int, list[str], str, frozenset]) -> _Batch:
                          _digest("\n".join(sorted(record_lines))), item.warnings))
     shard = os.path.join(work, f"shard-{number:07d}.nt")
     write_shard(Path(shard), lines)
-    return _Batch(number, outcomes, shard, "".join(manifest.lines), manifest.newest)
+    return _Batch(number, outcomes, shard, "".join(manifest.lines), manifest.newest, files)
 
 
 class _Manifest:
-    """'sha256  file' for each input as it streams past, hashing the bytes already read."""
+    """One JSON line [sha256, file] per input as it streams past, hashing the bytes already read; a file
+    rejected unread (too large, unreadable, a link out of the inputs) is never opened or hashed."""
 
     def __init__(self):
         self.lines: list[str] = []
+        self.data: list[bytes | None] = []  # what was read of each input, in order
         self.newest = 0.0
 
     def tap(self, sources: Iterable) -> Iterator:
         for source in sources:
-            if isinstance(source, Reject):  # unread: too large (hashed in chunks) or unreadable
-                try:
-                    sha = sha256_of(Path(source.file))
-                    self.newest = max(self.newest, os.stat(source.file).st_mtime)
-                except OSError:
-                    sha = "-" * 64
+            if isinstance(source, Reject):
+                sha, data = "unread", None
             else:
-                sha = hashlib.sha256(source.data).hexdigest()
+                sha, data = hashlib.sha256(source.data).hexdigest(), source.data
                 self.newest = max(self.newest, source.mtime)
-            self.lines.append(f"{sha}  {source.file}\n")
+            self.lines.append(json.dumps([sha, source.file], ensure_ascii=False) + "\n")
+            self.data.append(data)
             yield source
 
 
@@ -308,10 +318,10 @@ class _Source:
         return self.digest.hexdigest()
 
 
-def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progress,
+def _map_phase(inputs, options: Options, pool, work: Path, report: Report, quarantine: Quarantine, progress,
                total) -> tuple[list[str], _Source]:
-    jobs = ((number, [str(p) for p in chunk], str(work), frozenset())
-            for number, chunk in enumerate(_batched(discover(inputs), options.batch_size)))
+    jobs = ((number, chunk, str(work), frozenset())
+            for number, chunk in enumerate(_batched(_found(inputs, report), options.batch_size)))
     printings = _Printings(work / "manifest.txt")
     shards = []
     source = _Source(hashlib.sha256())
@@ -319,13 +329,16 @@ def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progr
         conflicts = printings.conflicts(batch, first_index=batch.number * options.batch_size)
         if conflicts:
             # the conflicting records are already in the shard: write it again without them
-            batch = _process_batch((batch.number, _files_of(batch), str(work), frozenset(conflicts)))
-        for outcome in batch.outcomes:
+            batch = _process_batch((batch.number, batch.jobs, str(work), frozenset(conflicts)))
+        for position, outcome in enumerate(batch.outcomes):
             if isinstance(outcome, Reject):
                 report.add_reject(outcome)
+                quarantine.add(outcome)
             elif outcome[0] == "excluded":
-                _, file, record_id = outcome
-                report.add_reject(_conflict_reject(file, record_id, conflicts[file]))
+                _, file, record_id, data = outcome
+                reject = _conflict_reject(file, record_id, conflicts[position], data)
+                report.add_reject(reject)
+                quarantine.add(reject)
             else:
                 report.add_published(outcome[5])
             if options.max_rejects is not None and report.rejected > options.max_rejects:
@@ -339,6 +352,15 @@ def _map_phase(inputs, options: Options, pool, work: Path, report: Report, progr
             progress("records", report.read, total)
     printings.files.close()
     return shards, source
+
+
+def _found(inputs, report: Report) -> Iterator[tuple[str, str, str | None]]:
+    """What discovery found, as picklable jobs; what it skipped goes to the report."""
+    for item in discover(inputs):
+        if isinstance(item, Skipped):
+            report.add_skipped(item)
+        else:
+            yield (item.path, item.name, item.unread)
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -362,8 +384,8 @@ class _Printings:
         self.manifest = manifest
         self.files = open(manifest, "w", encoding="utf-8")
 
-    def conflicts(self, batch: _Batch, *, first_index: int) -> dict[str, str]:
-        """Records of the batch whose printing was published before with other content: file -> first file."""
+    def conflicts(self, batch: _Batch, *, first_index: int) -> dict[int, str]:
+        """Records of the batch whose printing was published before with other content: position -> first file."""
         found = {}
         for position, outcome in enumerate(batch.outcomes):
             if isinstance(outcome, Reject):
@@ -372,7 +394,7 @@ class _Printings:
             packed = (digest >> 16) << 40 | (first_index + position)
             first = self.seen.setdefault(key, packed)
             if first >> 40 != packed >> 40:
-                found[file] = self._file(first & ((1 << 40) - 1), batch, first_index)
+                found[position] = self._file(first & ((1 << 40) - 1), batch, first_index)
         return found
 
     def _file(self, index: int, batch: _Batch, first_index: int) -> str:
@@ -382,14 +404,14 @@ class _Printings:
         with open(self.manifest, encoding="utf-8") as lines:
             for number, line in enumerate(lines):
                 if number == index:
-                    return line.rstrip("\n").split("  ", 1)[1]
+                    return json.loads(line)[1]
         raise AssertionError(f"file {index} is not in the manifest")
 
 
-def _conflict_reject(file: str, record_id: str, first_file: str) -> Reject:
+def _conflict_reject(file: str, record_id: str, first_file: str, data: bytes | None) -> Reject:
     message = (f"same id and book as {first_file} but different content; keep one version, "
                f"or correct the book name (书籍) if they are different books")
-    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍"),))
+    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍"),), data=data)
 
 
 # --------------------------------------------------------------------------- phase 2: shards to the release
@@ -475,99 +497,9 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Descr
     write_dataset(staging / "dataset.jsonld", dataset_jsonld(info, files, report.read, stats))
     (staging / "README.md").write_text(OUTPUT_README.read_text(encoding="utf-8"), encoding="utf-8")
     report.close_logs()
-    _write_rejects(staging / "rejects", work / "rejects.jsonl")
-    report.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
-    report.write_json(staging / RELEASE_MARKER, work)
+    report.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir())
+                    if p.is_file() and not p.name.startswith(".")}
+    report.write_json(staging / "report.json", work)
     shutil.rmtree(work)
-    others = [p for p in sorted(staging.iterdir()) if p.is_file() and p.name not in sums]
+    others = [p for p in sorted(staging.iterdir()) if p.is_file() and p.name not in sums and not p.name.startswith(".")]
     write_sha256sums(staging, {**sums, **checksums(others)})
-
-
-# --------------------------------------------------------------------------- the output folder
-
-def _check_replaceable(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output '{out}' is a file; name a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / RELEASE_MARKER).exists() and \
-            {p.name for p in out.iterdir()} != {"README.md"}:
-        raise OutputError(f"output folder '{out}' holds files that no run wrote; name an empty or new folder")
-
-
-class _staging:
-    """A temporary folder beside out, swapped into place only when everything was written.
-
-    A run killed at any point leaves out as it was; its temporary folder is removed by the next run."""
-
-    def __init__(self, out: Path):
-        self.out = out
-
-    def __enter__(self) -> Path:
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(self.out)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.out.parent))
-        return self.path
-
-    def __exit__(self, kind, error, trace) -> None:
-        if kind is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            return
-        os.chmod(self.path, 0o755)
-        if not self.out.exists():
-            os.rename(self.path, self.out)
-        elif _exchange(self.path, self.out):
-            shutil.rmtree(self.path)  # now holds the previous release
-        else:
-            old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-            os.rename(self.out, old)
-            os.rename(self.path, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_stale(out: Path) -> None:
-    """Temporary folders of runs whose process is gone (killed runs)."""
-    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)")
-    for candidate in out.parent.iterdir():
-        match = pattern.match(candidate.name)
-        if match and candidate.is_dir() and not _alive(int(match.group(2))):
-            shutil.rmtree(candidate, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _write_rejects(folder: Path, log: Path) -> None:
-    """Each reject as NNNN-<file>.reason.txt, with a copy of the record's file when it is readable."""
-    folder.mkdir()
-    with open(log, encoding="utf-8") as entries:
-        for number, line in enumerate(entries, start=1):
-            entry = json.loads(line)
-            stem = f"{number:04d}-" + _UNSAFE_NAME.sub("_", Path(entry["file"]).name)[:80]
-            problems = [Problem(**p) for p in entry["problems"]]
-            text = [f"file: {entry['file']}", f"id: {entry['id'] or '?'}"] + [f"- {p}" for p in problems]
-            (folder / f"{stem}.reason.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
-            source = Path(entry["file"])
-            if source.is_file() and source.stat().st_size <= DEFAULT_MAX_BYTES:
-                shutil.copyfile(source, folder / f"{stem}.record")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 import hashlib
 import json
 import subprocess
@@ -11,6 +12,7 @@ from collections import Counter
 import pyoxigraph
 
 from pipeline.record import discover
+from pipeline.release import MARKER
 
 from .conftest import BASE, SEEDS
 
@@ -100,7 +102,8 @@ def test_provenance_names_software_input_checksum_and_count(seeds_release):
           ?input <{VOID}documents> ?n ; <{SPDX}checksum> [ <{SPDX}checksumValue> ?sha ] }}""")
     from pipeline import __version__
     assert version == __version__ and int(documents) == report.read
-    manifest = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p}\n" for p in discover([SEEDS]))
+    manifest = "".join(json.dumps([hashlib.sha256(Path(f.path).read_bytes()).hexdigest(), f.name], ensure_ascii=False)
+                       + "\n" for f in discover([SEEDS]))
     assert sha == hashlib.sha256(manifest.encode("utf-8")).hexdigest()
 
 
@@ -122,7 +125,7 @@ def test_dataset_jsonld_agrees_with_the_files(seeds_release):
 def test_sha256sums_checks_with_sha256sum(seeds_release):
     out, _ = seeds_release
     names = {line.split("  ", 1)[1] for line in (out / "SHA256SUMS").read_text().splitlines()}
-    assert names == {p.name for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS"}
+    assert names == {p.name for p in out.iterdir() if p.is_file() and p.name not in ("SHA256SUMS", MARKER)}
     result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(": OK") == len(names)
