@@ -50,6 +50,10 @@ def resolve_out(out: str | Path) -> Path:
         path = path.parent.resolve() / path.name if path.name else path.resolve()
     if path.parent == path:
         raise OutputError(f"output '{out}' is the file-system root; name a folder for the release")
+    here = Path.cwd().resolve()
+    if path == here or path in here.parents:
+        raise OutputError(f"output '{out}' is the current folder or holds it; a release replaces its folder as a "
+                          "whole, so name a folder of its own, such as ./release")
     if path.exists() and not path.is_dir():
         raise OutputError(f"output '{out}' is a file; name a folder")
     return path

@@ -129,6 +129,7 @@ def _init_worker(options: Options, parent: int | None = None) -> None:
         import signal
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, in one line
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: pool.terminate() ends us quietly
         _die_with(parent)
     _WORKER = _Worker(options)
 

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipeline import Options, run
 
 from .conftest import BASE, ROOT, SEEDS
@@ -63,23 +65,28 @@ def _big_corpus(folder: Path, copies: int) -> None:
         (folder / f"{i:05d}.txt").write_text(template.replace("8bad3e691d", f"k{i:09d}"), encoding="utf-8")
 
 
-def _kill_when(process: subprocess.Popen, ready, timeout: float = 60) -> bool:
-    """SIGKILL the process once ready() holds; False if it ended first."""
+def _signal_when(process: subprocess.Popen, ready, signum: int, timeout: float = 60) -> bool:
+    """Send signum to the process once ready() holds; False if it ended first."""
     deadline = time.monotonic() + timeout
     while not ready() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
     finished = process.poll() is not None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(signum)
+    process.wait(timeout=60)
     return not finished
 
 
-def test_kill_9_leaves_the_previous_release_untouched(tmp_path):
+# what a signal must make the run exit with (SIGKILL cannot be handled: the next run cleans up)
+EXIT_ON = {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_in_any_phase_leaves_the_previous_release_untouched(tmp_path, signum):
     out = tmp_path / "out"
     run([SEEDS / "rmrb"], out, options=Options(base=BASE))
-    before = snapshot(out)
     corpus = tmp_path / "corpus"
     _big_corpus(corpus, 3000)
+
     def staged(pattern: str):
         return lambda: any(p for t in tmp_path.glob(".out.tmp-*") for p in t.glob(pattern))
 
@@ -92,12 +99,16 @@ def test_kill_9_leaves_the_previous_release_untouched(tmp_path):
         for _ in range(3):  # a fast machine may finish a short phase before it is seen: try again
             before = snapshot(out)
             process = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(corpus), "-o", str(out)],
-                                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            killed = _kill_when(process, ready)
-            if killed:
+                                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            signalled = _signal_when(process, ready, signum)
+            if signalled:
                 break
-        assert killed, f"the run always ended before it could be killed {moment}"
+        assert signalled, f"the run always ended before it could be signalled {moment}"
+        assert process.returncode == EXIT_ON[signum], (moment, process.stderr.read())
+        assert "Traceback" not in process.stderr.read().decode()
         assert snapshot(out) == before, moment
+        if signum != signal.SIGKILL:  # a handled signal cleans up after itself
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "out"], moment
     # the next run cleans up what the killed ones left beside out
     run([SEEDS / "rmrb"], out, options=Options(base=BASE))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "out"]
