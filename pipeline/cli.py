@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import click
-from rdflib import Graph
 
 from . import __version__
 from .iris import BaseIRIError
@@ -18,10 +17,11 @@ from .record import DEFAULT_MAX_BYTES, InputError
 from .publish import PublishError, publish
 from .release import MARKER, OutputError
 from .run import DEFAULT_BATCH, Options, run
-from .sparql import (DEFAULT_TIMEOUT, FORMATS, EndpointError, QueryError, url_host, ensure_store, query_endpoint, query_store,
-                     start_server)
-from .validate import DEFAULT_ENGINE, ENGINES, ShapesError, load_shapes, validate_graph
-from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE, PARSERS
+from .sandbox import Limits
+from .server import Server, is_loopback
+from .sparql import FORMATS, EndpointError, LimitError, QueryError, ensure_store, query_endpoint, query_store
+from .validate import DEFAULT_ENGINE, ENGINES, ParseFailed, ShapesError, load_shapes, read_rdf, validate_graph
+from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
 
 # exit codes (documented in the README)
 EXIT_OK = 0          # everything published
@@ -52,7 +52,8 @@ class Pipeline(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt as stop:
             terminated = isinstance(stop, Terminated)
-            click.echo(f"\n{'terminated' if terminated else 'interrupted'}: stopped; nothing was replaced", err=True)
+            what = "; nothing was replaced" if ctx.invoked_subcommand == "run" else ""
+            click.echo(f"\n{'terminated' if terminated else 'interrupted'}: stopped{what}", err=True)
             ctx.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
         finally:
             signal.signal(signal.SIGTERM, previous)
@@ -204,16 +205,17 @@ Exit codes: 0 conforms (warnings allowed), 1 violations, 3 a file does not parse
 def validate_command(files, shapes, validator) -> None:
     """Check RDF files against the SHACL shapes.
 
-    FILES may be Turtle, N-Triples, JSON-LD or RDF/XML."""
+    FILES may be Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML, optionally gzipped (.gz).
+    Nothing is fetched: a JSON-LD file with a remote @context is refused."""
     try:
         shapes_graph = load_shapes(shapes)
-        graph = Graph()
-        for file in files:
-            graph.parse(file, format=PARSERS.get(file.suffix, "turtle"))
+        graph = read_rdf(files[0])
+        for file in files[1:]:
+            graph += read_rdf(file)
     except ShapesError as error:
         raise RunFailed(str(error)) from error
-    except Exception as error:  # rdflib parsers raise many kinds; all mean 'does not parse'
-        raise RunFailed(f"cannot parse {error}; check the file's syntax and extension") from error
+    except ParseFailed as error:
+        raise RunFailed(f"does not parse: {error}") from error
     try:
         report = validate_graph(graph, shapes_graph, engine=validator)
     except ShapesError as error:
@@ -232,33 +234,66 @@ def validate_command(files, shapes, validator) -> None:
   pipeline query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
   pipeline query docs/queries/10-counts-per-year.rq --endpoint http://127.0.0.1:7878/query
 
-Exit codes: 0 answered, 3 the store or endpoint could not answer, 5 the query is malformed.""")
+On the local store the query runs in a worker that is stopped at --timeout or --memory-limit.
+Exit codes: 0 answered, 3 the store or endpoint could not answer (or a limit stopped the query),
+5 the query is malformed.""")
 @click.argument("query")
 @click.option("--endpoint", help="A SPARQL endpoint URL; default: the local store of the release (no server).")
 @click.option("--release", "release", default="output", show_default=True, type=click.Path(path_type=Path),
               help="The release whose local store is queried.")
 @click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for a remote endpoint.")
-def query_command(query, endpoint, release, store, fmt, timeout) -> None:
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds the query may take (local store) or to wait for the endpoint; 0: no limit (local only).")
+@click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(min=0),
+              help="MB of memory the query may use on the local store; 0: no limit.")
+@click.option("--allow-service", is_flag=True, help="Let SERVICE send requests to other endpoints (local store).")
+def query_command(query, endpoint, release, store, fmt, timeout, memory_limit, allow_service) -> None:
     """Run a SPARQL query and print the results.
 
     QUERY is the query text or a file holding it."""
-    text = Path(query).read_text(encoding="utf-8") if Path(query).is_file() else query
+    text = _query_text(query)
     try:
         if endpoint:
-            results = query_endpoint(endpoint, text, timeout=timeout)
+            results = query_endpoint(endpoint, text, timeout=timeout or 60)
         else:
             terminal = sys.stderr.isatty()
             location, loaded = ensure_store(release, store, progress=_loading if terminal else None)
             if loaded and terminal:
                 click.echo(f"\rloaded {release} into {location}".ljust(60), err=True)
-            results = query_store(location, text)
+            limits = Limits(timeout=timeout, memory_mb=memory_limit, allow_service=allow_service,
+                            result_bytes=1 << 30)
+            results = query_store(location, text, limits=limits)
     except QueryError as error:
         raise QueryFailed(str(error)) from error
     except EndpointError as error:
         raise RunFailed(str(error)) from error
     click.echo(results.render(fmt))
+
+
+def _query_text(query: str) -> str:
+    """The argument is a query file when it names one, else the query itself."""
+    looks_like_text = any(c in query for c in "{}\n") or len(query.encode("utf-8")) > 255
+    path = Path(query)
+    try:
+        is_file = not looks_like_text and path.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        data = path.read_bytes()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise RunFailed(f"query file '{query}' is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+                            f"{error.start}); re-save it as UTF-8") from None
+    if not looks_like_text and (path.suffix in (".rq", ".sparql", ".txt") or "/" in query) and " " not in query:
+        raise RunFailed(f"no query file '{query}'; give a file that exists, or the query text itself")
+    return query
+
+
+def _upload_progress(sent: int, size: int) -> None:
+    click.echo(f"\ruploading {sent / 1e6:,.1f} of {size / 1e6:,.1f} MB ({100 * sent / max(size, 1):.0f} %)",
+               nl=False, err=True)
 
 
 def _loading(triples: int) -> None:
@@ -277,55 +312,56 @@ class QueryFailed(click.ClickException):
   curl -H 'Accept: application/sparql-results+json' \\
        --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' http://127.0.0.1:7878/query
 
-The store is kept beside the release and reloaded only when the release changed.
-Updates are refused: the server is read-only.""")
+The store is kept beside the release; a new release is picked up by itself.
+Updates are refused: the server is read-only. Each query runs in a worker process that is
+stopped at --timeout or --memory-limit and answers 503 with the reason (docs/security.md).""")
 @click.argument("release", default="output", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the release to the network.")
 @click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
-@click.option("--timeout", default=DEFAULT_TIMEOUT, show_default=True, type=click.FloatRange(min=0),
-              help="Seconds a query may run; 0 for no limit. Keep it short on busy endpoints (docs/sparql.md).")
-def serve_command(release, host, port, store, timeout) -> None:
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds a query may take, waiting included; 0 for no limit.")
+@click.option("--memory-limit", default=512, show_default=True, type=click.IntRange(min=0),
+              help="MB of resident memory per query worker; 0 for no limit.")
+@click.option("--query-workers", default=6, show_default=True, type=click.IntRange(1, 64),
+              help="Queries answered at once, each in its own process.")
+@click.option("--max-result-bytes", default=64 * 1024 * 1024, show_default=True, type=click.IntRange(min=1),
+              help="Larger answers are refused with 503 (never cut).")
+@click.option("--allow-service", is_flag=True, help="Let SERVICE send requests to other endpoints (off: SSRF).")
+def serve_command(release, host, port, store, timeout, memory_limit, query_workers, max_result_bytes,
+                  allow_service) -> None:
     """Serve a release read-only over SPARQL.
 
-    A SPARQL 1.1 endpoint and query UI (Oxigraph) for RELEASE (default: output/)."""
+    A SPARQL 1.1 endpoint and query page for RELEASE (default: output/)."""
     started = time.monotonic()
-
+    limits = Limits(timeout=timeout, memory_mb=memory_limit, result_bytes=max_result_bytes,
+                    allow_service=allow_service)
     try:
-        location, loaded = ensure_store(release, store, progress=_loading if sys.stderr.isatty() else None)
-        if loaded:
-            click.echo(f"\rloaded {release} into {location} ({time.monotonic() - started:.1f} s)", err=True)
-        else:
-            click.echo(f"{location} is up to date with {release}; not reloaded", err=True)
-        process = start_server(location, host=host, port=port, timeout=timeout)
+        server = Server(release, host=host, port=port, store=store, limits=limits, workers=query_workers,
+                        on_event=lambda message: click.echo(message, err=True),
+                        progress=_loading if sys.stderr.isatty() else None)
     except EndpointError as error:
         raise RunFailed(str(error)) from error
-    root = f"http://{url_host(host)}:{port}"
-    limit = f"queries time out after {timeout:g} s" if timeout else "no query time limit"
-    click.echo(f"SPARQL endpoint: {root}/query   (read-only; {limit})")
-    click.echo(f"query UI:        {root}/")
-    click.echo("Ctrl-C stops the server.")
-    stopping = []
-
-    def stop(*_) -> None:
-        stopping.append(True)
-        process.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        stop()
-        code = process.wait()
-    if not stopping:
-        detail = process.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise RunFailed(f"the oxigraph server stopped by itself (exit code {code}); the end of {process.log}:\n{detail}")
+    if server.loaded:
+        click.echo(f"\rloaded {release} into {server.version} ({time.monotonic() - started:.1f} s)", err=True)
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}, not loopback: anyone who can reach this machine can query the "
+                   "release (read-only, within the limits). Put it behind a reverse proxy for the public; see "
+                   "docs/security.md", err=True)
+    limit = f"queries stop after {timeout:g} s" if timeout else "no query time limit"
+    click.echo(f"SPARQL endpoint: {server.url}/query   (read-only; {limit}, {memory_limit or 'no'} MB each)")
+    click.echo(f"query page:      {server.url}/")
+    click.echo("Ctrl-C stops the server.", nl=True)
+    sys.stdout.flush()
+    server.serve_forever()
 
 
 @main.command("publish", epilog="""Examples:
 
 \b
-  pipeline publish output/ --endpoint http://127.0.0.1:7878/store
+  oxigraph serve --location store/ --bind 127.0.0.1:7879 &      # a writable store
+  pipeline publish output/ --endpoint http://127.0.0.1:7879/store
   PIPELINE_ENDPOINT_USER=admin PIPELINE_ENDPOINT_PASSWORD=secret \\
     pipeline publish release/ --endpoint https://fuseki.example.org/articles/data \\
                               --graph https://data.example.org/articles
@@ -339,14 +375,23 @@ Exit codes: 0 published and checked, 3 the upload or the check failed.""")
 @click.option("--query-endpoint", help="SPARQL query URL for the check [default: guessed from --endpoint].")
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(min=0),
               help="Retries on connection errors and 408/429/5xx answers, with exponential back-off.")
-def publish_command(release, endpoint, graph, query_endpoint, retries) -> None:
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds to wait for the store at any one moment (a stalled upload or answer).")
+@click.option("--deadline", default=1800.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds the whole publish may take, retries included.")
+def publish_command(release, endpoint, graph, query_endpoint, retries, timeout, deadline) -> None:
     """Upload a release into a triple store.
 
-    Replaces one named graph over the Graph Store Protocol, then checks the store holds it."""
+    Replaces one named graph over the Graph Store Protocol, then checks the store holds it.
+    Redirects are not followed, so credentials go only to the URL you name."""
+    bar = _upload_progress if sys.stderr.isatty() else None
     try:
-        done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries)
+        done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries,
+                       timeout=timeout, deadline=deadline, progress=bar)
     except PublishError as error:
         raise RunFailed(str(error)) from error
+    if bar:
+        click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
     click.echo(f"published {done.triples:,} triples ({done.bytes:,} bytes) into <{done.graph}> at {endpoint} "
                f"in {done.seconds:.1f} s ({done.attempts} attempt{'s' if done.attempts > 1 else ''}); "
                "the store's count matches")

@@ -11,10 +11,10 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sparql import EndpointError, query_endpoint
+from .sparql import EndpointError, check_url, query_endpoint
 
 CREDENTIALS = ("PIPELINE_ENDPOINT_USER", "PIPELINE_ENDPOINT_PASSWORD", "PIPELINE_ENDPOINT_TOKEN")
-TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
+TRANSIENT = {408, 425, 429, 500, 502, 503, 504}  # worth another attempt; None (no answer) is too
 CHUNK = 1 << 20
 
 
@@ -65,9 +65,22 @@ def release_graph(release: Path) -> tuple[str, int, bytes]:
     return row[0].value, int(row[1].value), description
 
 
+Progress = "Callable[[int, int], None]"  # (bytes sent, bytes in all)
+
+
 def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url: str | None = None,
-            retries: int = 5, backoff: float = 1.0, timeout: float = 600) -> Published:
-    """PUT the release (articles.nt, then its description) as one named graph; check the count after."""
+            retries: int = 5, backoff: float = 1.0, timeout: float = 60, deadline: float = 1800,
+            progress=None) -> Published:
+    """PUT the release (articles.nt, then its description) as one named graph; check the count after.
+
+    timeout bounds each wait for the store (a stalled connection); deadline bounds the whole publish,
+    retries and back-off included. Redirects are not followed: a Graph Store that moved says so."""
+    try:
+        check_url(endpoint)
+        if query_url:
+            check_url(query_url, "query endpoint")
+    except EndpointError as error:
+        raise PublishError(str(error)) from None
     release = Path(release)
     dataset, triples, description = release_graph(release)
     graph = graph or dataset
@@ -75,33 +88,44 @@ def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url
     size = data.stat().st_size + len(description)
     expected = triples + description.count(b"\n")
     started = time.monotonic()
+    ends = started + deadline
     attempts = 0
     while True:
         attempts += 1
         try:
-            status, reason = _put(endpoint, graph, data, description, size, timeout)
-        except OSError as error:
-            status, reason = None, str(error)
+            status, reason = _put(endpoint, graph, data, description, size, min(timeout, _left(ends)), progress, ends)
+        except (OSError, http.client.HTTPException) as error:
+            status, reason = None, str(error) or type(error).__name__
         if status is not None and 200 <= status < 300:
             break
-        if (status is not None and status not in TRANSIENT) or attempts > retries:
-            raise PublishError(f"uploading to {endpoint} failed after {attempts} attempt(s): "
+        pause = backoff * 2 ** (attempts - 1)
+        final = status is not None and status not in TRANSIENT
+        out_of_time = time.monotonic() + pause >= ends
+        if final or attempts > retries or out_of_time:
+            why = f" (the {deadline:g} s deadline is reached)" if out_of_time and not final and attempts <= retries else ""
+            raise PublishError(f"uploading to {endpoint} failed after {attempts} attempt(s){why}: "
                                f"{status or ''} {reason}".strip())
-        time.sleep(backoff * 2 ** (attempts - 1))
-    count = _count(query_url or default_query_endpoint(endpoint), graph, timeout)
+        time.sleep(pause)
+    count = _count(query_url or default_query_endpoint(endpoint), graph, min(timeout, _left(ends)))
     if count != expected:
         raise PublishError(f"the store holds {count} triples in <{graph}>, not the {expected} sent; "
                            "check that nothing else writes to that graph")
     return Published(graph, expected, size, attempts, time.monotonic() - started)
 
 
-def _put(endpoint: str, graph: str, data: Path, description: bytes, size: int, timeout: float):
+def _left(ends: float) -> float:
+    return max(0.5, ends - time.monotonic())
+
+
+def _put(endpoint: str, graph: str, data: Path, description: bytes, size: int, timeout: float, progress,
+         ends: float):
     """One streamed PUT; the file is sent in chunks, never held in memory."""
     parts = urllib.parse.urlsplit(endpoint)
     query = urllib.parse.urlencode({"graph": graph})
     path = (parts.path or "/") + "?" + (f"{parts.query}&{query}" if parts.query else query)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    sent = 0
     try:
         connection.putrequest("PUT", path)
         headers = {"Content-Type": "application/n-triples", "Content-Length": str(size), **auth_headers()}
@@ -110,10 +134,20 @@ def _put(endpoint: str, graph: str, data: Path, description: bytes, size: int, t
         connection.endheaders()
         with open(data, "rb") as stream:
             while chunk := stream.read(CHUNK):
+                if time.monotonic() > ends:
+                    raise TimeoutError("the --deadline passed while uploading")
                 connection.send(chunk)
+                sent += len(chunk)
+                if progress:
+                    progress(sent, size)
         connection.send(description)
+        if progress:
+            progress(size, size)
         response = connection.getresponse()
         body = response.read().decode("utf-8", "replace")[:300]
+        if 300 <= response.status < 400:
+            where = response.getheader("Location") or "?"
+            return response.status, f"the store redirects to {where}; not followed: give that URL as --endpoint"
         return response.status, f"{response.reason} {body}".strip()
     finally:
         connection.close()

@@ -4,10 +4,17 @@ remote endpoint, and results as a table, CSV, TSV or SPARQL JSON. `pipeline quer
 from __future__ import annotations
 
 import csv
+import fcntl
+import hashlib
 import io
 import json
+import os
 import shutil
+import http.client
+import re
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +35,7 @@ class EndpointError(Exception):
 
 
 def store_path(release: Path) -> Path:
-    """Where the store of a release lives by default: beside it, never inside (the release is replaced)."""
+    """Where the stores of a release live by default: beside it, never inside (the release is replaced)."""
     release = Path(release).resolve()
     return release.parent / f".{release.name}.store"
 
@@ -42,17 +49,40 @@ def release_digest(release: Path) -> str:
     return "\n".join(lines)
 
 
+# The store root holds one folder per release version (named by its digest) and a lock file for each:
+# whoever queries a version holds a shared lock on it, and only versions nobody holds are removed, so a
+# new release never deletes the store under a running server or query.
+_HELD: dict[Path, int] = {}  # versions this process holds: POSIX locks do not exclude one's own process
+
+
 def ensure_store(release: Path, store: Path | None = None, *,
                  progress: Callable[[int], None] | None = None) -> tuple[Path, bool]:
-    """The store of release, loaded only when the release changed. Returns (its path, whether it loaded)."""
+    """The store of this version of release, loaded only when it is new. Returns (its path, whether it
+    loaded). Other versions that no process holds are removed."""
+    release = Path(release)
+    root = Path(store) if store else store_path(release)
+    digest = release_digest(release)
+    version = root / hashlib.sha256(digest.encode("utf-8")).hexdigest()[:16]
+    _adopt(root)
+    with _exclusive(root / ".loading.lock"):
+        loaded = not (version / MARKER).exists()
+        if loaded:
+            _load(release, version, digest, progress)
+        remove_unused_versions(root, keep=version)
+    return version, loaded
+
+
+def _adopt(root: Path) -> None:
+    """A store of the earlier layout (one store at the root, with our marker) is ours to replace."""
+    if (root / MARKER).is_file() and not any(root.glob("*/" + MARKER)):
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _load(release: Path, version: Path, digest: str, progress) -> None:
     import pyoxigraph
 
-    release = Path(release)
-    store = Path(store) if store else store_path(release)
-    digest = release_digest(release)
-    if (store / MARKER).exists() and (store / MARKER).read_text(encoding="utf-8") == digest:
-        return store, False
-    fresh = store.with_name(store.name + ".loading")
+    fresh = version.with_name(version.name + ".loading")
     shutil.rmtree(fresh, ignore_errors=True)
     target = pyoxigraph.Store(str(fresh))
     loaded = 0
@@ -70,9 +100,53 @@ def ensure_store(release: Path, store: Path | None = None, *,
     target.flush()
     del target
     (fresh / MARKER).write_text(digest, encoding="utf-8")
-    shutil.rmtree(store, ignore_errors=True)
-    fresh.rename(store)
-    return store, True
+    shutil.rmtree(version, ignore_errors=True)
+    fresh.rename(version)
+
+
+class _exclusive:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)  # waits: another process is loading the same store
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def hold(version: Path) -> None:
+    """Take a shared lock on a store version for as long as this process uses it."""
+    if version in _HELD:
+        return
+    fd = os.open(f"{version}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fcntl.lockf(fd, fcntl.LOCK_SH)
+    _HELD[version] = fd
+
+
+def let_go(version: Path) -> None:
+    fd = _HELD.pop(version, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def remove_unused_versions(root: Path, *, keep: Path) -> None:
+    """Every store version under root but keep that no process holds (and that carries our marker)."""
+    for candidate in root.iterdir():
+        if candidate == keep or candidate in _HELD or not candidate.is_dir() or not (candidate / MARKER).exists():
+            continue
+        lock = Path(f"{candidate}.lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a server or query still uses it
+        shutil.rmtree(candidate, ignore_errors=True)
+        lock.unlink(missing_ok=True)
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- results
@@ -126,10 +200,22 @@ def _width(text: str) -> int:
 
 # --------------------------------------------------------------------------- running queries
 
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
 def query_kind(text: str) -> str:
-    """'select', 'ask' or 'graph' — by running the query on an empty store, which also checks its syntax."""
+    """'select', 'ask' or 'graph'. The syntax is checked by running the query on an empty store, except
+    when it holds SERVICE, which even an empty store would send out: then the form keyword decides."""
     import pyoxigraph
 
+    from .sandbox import _NOT_CODE, uses_service
+
+    if uses_service(text):
+        form = _FORM.search(_NOT_CODE.sub(" ", text))
+        if not form:
+            raise QueryError("malformed query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+        name = form.group(1).upper()
+        return "select" if name == "SELECT" else "ask" if name == "ASK" else "graph"
     try:
         result = pyoxigraph.Store().query(text)
     except SyntaxError as error:
@@ -139,42 +225,113 @@ def query_kind(text: str) -> str:
     return "select" if isinstance(result, pyoxigraph.QuerySolutions) else "graph"
 
 
-def query_store(store: Path, text: str, *, timeout: float | None = None) -> Results:
-    """Run a query against a local store, read-only (a server may have it open too)."""
-    import pyoxigraph
+def query_store(store: Path, text: str, *, limits=None) -> Results:
+    """Run a query against a local store version, read-only, in a worker that the limits can stop."""
+    from .sandbox import Limits, LimitExceeded, MalformedQuery, Pool, QueryFailed, ServiceRefused
 
-    kind = query_kind(text)
+    limits = limits or Limits(timeout=60, memory_mb=2048)
+    from .sandbox import check_query
+
     try:
-        result = pyoxigraph.Store.read_only(str(store)).query(text)
-    except OSError as error:
-        raise EndpointError(f"cannot open the store '{store}': {error}") from None
-    if kind == "ask":
-        return Results("ask", [], [], boolean=bool(result))
+        check_query(text, limits)
+    except (ServiceRefused, MalformedQuery) as error:
+        raise (QueryError if isinstance(error, MalformedQuery) else LimitError)(str(error)) from None
+    kind = query_kind(text)
+    hold(Path(store))
+    try:
+        pool = Pool(store, size=1, limits=limits)
+        try:
+            accept = ["application/n-triples"] if kind == "graph" else ["application/sparql-results+json"]
+            answer = pool.execute(text, accept=accept)
+        finally:
+            pool.close()
+    except MalformedQuery as error:
+        raise QueryError(str(error)) from None
+    except (ServiceRefused, LimitExceeded) as error:
+        raise LimitError(str(error)) from None
+    except QueryFailed as error:
+        raise EndpointError(str(error)) from None
+    finally:
+        let_go(Path(store))
     if kind == "graph":
-        return Results("graph", [], [], ntriples="".join(f"{t} .\n" for t in result))
-    data = json.loads(result.serialize(format=pyoxigraph.QueryResultsFormat.JSON))
-    return _from_json(data)
+        return Results("graph", [], [], ntriples=answer.body.decode("utf-8"))
+    return _from_json(json.loads(answer.body))
+
+
+class LimitError(EndpointError):
+    """The query was stopped at a limit (time, memory, result size) or refused (SERVICE)."""
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same scheme, host and port: credentials never go elsewhere."""
+
+    def redirect_request(self, request, stream, code, message, headers, new_url):
+        old, new = urllib.parse.urlsplit(request.full_url), urllib.parse.urlsplit(new_url)
+        if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
+            raise EndpointError(f"{request.full_url} redirected ({code}) to another origin, {_origin(new_url)}; "
+                                "not followed, so that no credentials or query leave for a host you did not "
+                                "name. Use the address it redirects to, if you trust it")
+        return super().redirect_request(request, stream, code, message, headers, new_url)
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def opener() -> urllib.request.OpenerDirector:
+    """urllib with same-origin redirects only (proxies from the environment still apply: the user set them)."""
+    return urllib.request.build_opener(_SameOrigin())
+
+
+def check_url(url: str, what: str = "endpoint") -> urllib.parse.SplitResult:
+    """An http(s) URL with a host and a valid port and no credentials in it; else EndpointError."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise EndpointError(f"{what} '{_redacted(url)}' is not a valid URL ({error}); write http://host:port/path") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"{what} '{_redacted(url)}' must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise EndpointError(f"{what} '{_redacted(url)}' has credentials in it; remove them and set "
+                            "PIPELINE_ENDPOINT_USER/PIPELINE_ENDPOINT_PASSWORD or PIPELINE_ENDPOINT_TOKEN")
+    if port == 0:
+        raise EndpointError(f"{what} '{url}' has port 0; write the server's port")
+    return parts
+
+
+def _redacted(url: str) -> str:
+    """The URL without user and password (never echoed back)."""
+    return re.sub(r"//[^/@]*@", "//…@", url)
 
 
 def query_endpoint(url: str, text: str, *, timeout: float = 60, headers: dict | None = None) -> Results:
     """Run a query against a SPARQL 1.1 Protocol endpoint (POST, application/sparql-query)."""
+    check_url(url)
     kind = query_kind(text)
     accept = "application/n-triples" if kind == "graph" else "application/sparql-results+json"
     request = urllib.request.Request(url, data=text.encode("utf-8"), method="POST", headers={
         "Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept, **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read().decode("utf-8")
+        with opener().open(request, timeout=timeout) as response:
+            body = response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace")[:500]
         if error.code == 400:
             raise QueryError(f"the endpoint refused the query: {detail}") from None
         raise EndpointError(f"{url} answered {error.code} {error.reason}: {detail}") from None
-    except (urllib.error.URLError, OSError) as error:
+    except (TimeoutError, socket.timeout):
+        raise EndpointError(f"{url} did not answer within {timeout:g} s; try --timeout, or a narrower query") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         raise EndpointError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
     if kind == "graph":
         return Results("graph", [], [], ntriples=body)
-    return _from_json(json.loads(body))
+    try:
+        return _from_json(json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        raise EndpointError(f"{url} answered with something that is not SPARQL JSON results "
+                            f"(starts {body[:120]!r}); a cut answer often means the endpoint timed out") from None
 
 
 def _from_json(data: dict) -> Results:
@@ -185,10 +342,9 @@ def _from_json(data: dict) -> Results:
     return Results("select", variables, rows)
 
 
-# --------------------------------------------------------------------------- the server
-
 def oxigraph_binary() -> str:
-    """The `oxigraph` server installed with the project (PyPI package oxigraph)."""
+    """The `oxigraph` command installed with the project (PyPI package oxigraph): a writable store for
+    `pipeline publish` to upload into, and a bulk loader (docs/bulk-loading.md)."""
     import sys
 
     beside = Path(sys.executable).with_name("oxigraph")
@@ -196,56 +352,3 @@ def oxigraph_binary() -> str:
     if not found:
         raise EndpointError("the oxigraph server is not installed; `pip install oxigraph` (make run does)")
     return found
-
-
-DEFAULT_TIMEOUT = 5  # see start_server: x the query rate it must stay well under ~16,000
-
-
-def start_server(store: Path, *, host: str = "127.0.0.1", port: int = 7878, timeout: float = DEFAULT_TIMEOUT,
-                 wait: float = 30):
-    """Start `oxigraph serve-read-only` on the store; return the process once it answers queries.
-
-    Oxigraph enforces the time limit with one thread per query that sleeps for the whole limit, so the
-    query rate x the limit must stay well under ~16,000 (Linux's default vm.max_map_count of 65,530 over
-    four mappings a thread), or the server dies (measured in bench/README.md); 0 means no limit."""
-    import subprocess
-    import time
-
-    command = [oxigraph_binary(), "serve-read-only", "--location", str(store), "--bind", f"{host}:{port}"]
-    if timeout > 0:
-        command += ["--timeout-s", str(max(1, round(timeout)))]
-    log = Path(f"{store}.log")  # never a pipe: nobody would drain it, and a full pipe stalls the server
-    with open(log, "wb") as stream:
-        process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT, preexec_fn=_stop_with_parent)
-    process.log = log
-    url = f"http://{url_host(host)}:{port}/query"
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise EndpointError(f"the oxigraph server stopped at once (is port {port} in use?):\n{output}")
-        try:
-            query_endpoint(url, "ASK { ?s ?p ?o }", timeout=2)
-            return process
-        except EndpointError:
-            time.sleep(0.1)
-    process.terminate()
-    raise EndpointError(f"the oxigraph server did not answer on {url} within {wait:.0f} s")
-
-
-def _stop_with_parent() -> None:
-    """In the server's process: end when `pipeline serve` ends, however it ends (Linux)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def url_host(host: str) -> str:
-    """How to write a bind address in a URL a browser can open."""
-    if host in ("0.0.0.0", "::", ""):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host

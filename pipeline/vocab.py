@@ -70,17 +70,5 @@ DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 DEFAULT_PUBLISHER = "zh-articles pipeline (set --publisher)"
 DEFAULT_TITLE = "Chinese historical articles"
 
-# file suffix -> rdflib parser name, for reading RDF back (pipeline validate).
-PARSERS: dict[str, str] = {
-    ".ttl": "turtle",
-    ".nt": "nt",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".rdf": "xml",
-    ".xml": "xml",
-    ".trig": "trig",
-    ".nq": "nquads",
-}
-
 DEFAULT_BASE = "https://example.org/zh-articles/"
 DEFAULT_LANG = "zh"
