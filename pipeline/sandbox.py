@@ -259,37 +259,65 @@ class Pool:
         check_query(query, self.limits)
         started = time.monotonic()
         deadline = started + self.limits.timeout if self.limits.timeout else None
-        try:
-            worker = self.idle.get(timeout=self.limits.timeout or None)
-        except queue.Empty:
-            raise LimitExceeded(f"every query worker was busy for the whole {self.limits.timeout:g} s time limit; "
-                                "try again shortly", "busy") from None
+        worker = self._take(deadline)
         try:
             answer = worker.run(query, list(accept), deadline, self.limits)
-        except QueryFailed:
-            if worker.alive():
-                self.idle.put(worker)
-            else:
-                self._replace(worker)
-            raise
         except BaseException:
-            worker.kill()
-            self._replace(worker)
+            self._give_back(worker)
             raise
-        self.idle.put(worker)
+        self._give_back(worker)
         return answer
+
+    def _take(self, deadline: float | None) -> Worker:
+        while True:
+            if self.closed:
+                raise PoolClosed("this pool was closed (a new release is being served); ask again")
+            wait = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if wait <= 0:
+                raise LimitExceeded(f"every query worker was busy for the whole {self.limits.timeout:g} s time "
+                                    "limit; try again shortly", "busy")
+            try:
+                return self.idle.get(timeout=wait)
+            except queue.Empty:
+                continue
+
+    def _give_back(self, worker: Worker) -> None:
+        if worker.alive() and not self.closed:
+            self.idle.put(worker)
+            return
+        worker.kill()
+        self._replace(worker)
 
     def rss_mb(self) -> float:
         with self.lock:
             return sum(worker.rss_mb() for worker in self.all)
 
     def close(self) -> None:
+        """Stop the idle workers now; a busy one finishes its query and then stops (see _give_back)."""
         with self.lock:
             self.closed = True
-            workers, self.all = self.all, []
         self.requests.put(None)
+        while True:
+            try:
+                worker = self.idle.get_nowait()
+            except queue.Empty:
+                break
+            worker.kill()
+            with self.lock:
+                if worker in self.all:
+                    self.all.remove(worker)
+
+    def kill(self) -> None:
+        """Stop every worker at once, busy or not (the server is going away)."""
+        self.close()
+        with self.lock:
+            workers, self.all = self.all, []
         for worker in workers:
             worker.kill()
+
+
+class PoolClosed(QueryFailed):
+    status = 503
 
 
 # --------------------------------------------------------------------------- inside the child

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
-from .sandbox import MAX_QUERY_BYTES, Limits, Pool, QueryFailed
+from .sandbox import MAX_QUERY_BYTES, Limits, Pool, PoolClosed, QueryFailed
 from .sparql import EndpointError, ensure_store, hold, let_go, release_digest, remove_unused_versions, store_path
 
 QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
@@ -104,10 +104,15 @@ class Server:
 
     def close(self) -> None:
         self.httpd.server_close()
-        self.pool.close()
+        self.pool.kill()
         let_go(self.version)
 
     def execute(self, query: str, accept: list[str]):
+        for _ in range(3):  # a pool closed by a reload under our feet: the next one answers
+            try:
+                return self.pool.execute(query, accept=accept)
+            except PoolClosed:
+                continue
         return self.pool.execute(query, accept=accept)
 
     def _watch(self) -> None:
@@ -133,10 +138,10 @@ class Server:
         pool = Pool(version, size=self.workers, limits=self.limits)
         old_pool, old_version = self.pool, self.version
         self.pool, self.version, self.digest = pool, version, digest
-        old_pool.close()
+        self.on_event(f"reloaded {self.release}: a new release ({time.monotonic() - started:.1f} s)")
+        old_pool.close()  # its busy workers finish their queries first
         let_go(old_version)
         remove_unused_versions(self.root, keep=version)
-        self.on_event(f"reloaded {self.release}: a new release ({time.monotonic() - started:.1f} s)")
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -244,7 +244,7 @@ def query_store(store: Path, text: str, *, limits=None) -> Results:
             accept = ["application/n-triples"] if kind == "graph" else ["application/sparql-results+json"]
             answer = pool.execute(text, accept=accept)
         finally:
-            pool.close()
+            pool.kill()
     except MalformedQuery as error:
         raise QueryError(str(error)) from None
     except (ServiceRefused, LimitExceeded) as error:
