@@ -157,6 +157,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer has a Content-Length
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's
+    # delayed ACK held every answer for ~40 ms (measured: 49 ms p50 for a trivial query, 1-3 ms with it)
+    disable_nagle_algorithm = True
     server_version = "zh-articles-pipeline"
     sys_version = ""
 
