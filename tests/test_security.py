@@ -427,3 +427,19 @@ def test_a_running_server_picks_up_a_new_release_and_keeps_its_store(release, tm
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_query_arguments_that_used_to_crash(release, tmp_path):
+    runner = CliRunner()
+    common = ["--release", str(release), "--store", str(tmp_path / "store"), "--format", "csv"]
+    long_query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o " + " ".join(f"FILTER(?o != {i})" for i in range(40)) + " }"
+    assert len(long_query) > 255
+    answered = runner.invoke(main, ["query", long_query, *common])
+    assert answered.exit_code == 0 and answered.output.startswith("n\n"), answered.output
+    wide = tmp_path / "wide.rq"
+    wide.write_bytes("ASK { ?s ?p ?o }".encode("utf-16"))
+    refused = runner.invoke(main, ["query", str(wide), *common])
+    assert refused.exit_code == EXIT_FAILED and "not UTF-8 text" in refused.output
+    missing = runner.invoke(main, ["query", str(tmp_path / "nope.rq"), *common])
+    assert missing.exit_code == EXIT_FAILED and "no query file" in missing.output
+    assert all("Traceback" not in r.output for r in (answered, refused, missing))
