@@ -72,6 +72,10 @@ class StoreFailed(QueryFailed):
     status = 500
 
 
+class WorkerGone(Exception):
+    """A worker that was dead before it received the query (safe to ask another)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     kind: str        # 'select', 'ask' or 'graph'
@@ -153,8 +157,12 @@ class Worker:
             return 0.0
 
     def run(self, query: str, accept: list[str], deadline: float | None, limits: Limits) -> Answer:
-        self.process.stdin.write(_frame({"accept": accept}, query.encode("utf-8")))
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write(_frame({"accept": accept}, query.encode("utf-8")))
+            self.process.stdin.flush()
+        except OSError:  # it died while idle (killed from outside): nothing was asked of it yet
+            self.kill()
+            raise WorkerGone from None
         ready = threading.Event()
         result: list = []
 
@@ -259,14 +267,19 @@ class Pool:
         check_query(query, self.limits)
         started = time.monotonic()
         deadline = started + self.limits.timeout if self.limits.timeout else None
-        worker = self._take(deadline)
-        try:
-            answer = worker.run(query, list(accept), deadline, self.limits)
-        except BaseException:
+        for _ in range(3):  # a worker found dead before it got the query: another one takes it
+            worker = self._take(deadline)
+            try:
+                answer = worker.run(query, list(accept), deadline, self.limits)
+            except WorkerGone:
+                self._give_back(worker)
+                continue
+            except BaseException:
+                self._give_back(worker)
+                raise
             self._give_back(worker)
-            raise
-        self._give_back(worker)
-        return answer
+            return answer
+        raise StoreFailed("the query workers keep dying before they can answer; check the server's memory")
 
     def _take(self, deadline: float | None) -> Worker:
         while True:

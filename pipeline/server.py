@@ -220,6 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.server.app.execute(text, parse_accept(self.headers.get("Accept")))
         except QueryFailed as error:
             return self._text(error.status, str(error), limit=error.limit)
+        except Exception as error:  # never drop a connection without an answer
+            return self._text(HTTPStatus.INTERNAL_SERVER_ERROR, f"the server failed on this query: {error}")
         self._send(HTTPStatus.OK, answer.body, answer.media_type + ("; charset=utf-8" if "json" in
                                                                      answer.media_type or "text" in answer.media_type else ""))
 
