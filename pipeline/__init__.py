@@ -3,6 +3,7 @@ The library API: run() publishes a release; the stages live in record, mapping, 
 
 __version__ = "0.1.0"
 
-from .run import Options, run  # noqa: E402
+from .options import Options  # noqa: E402
+from .run import run  # noqa: E402
 
 __all__ = ["Options", "run", "__version__"]

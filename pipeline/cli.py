@@ -11,16 +11,16 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .iris import BaseIRIError
-from .mapping import LanguageTagError
-from .record import DEFAULT_MAX_BYTES, InputError
-from .publish import PublishError, publish
-from .release import MARKER, OutputError
-from .run import DEFAULT_BATCH, Options, run
+from .problems import PipelineError
+from .publish import publish
+from .record import DEFAULT_MAX_BYTES
+from .release import MARKER
+from .options import DEFAULT_BATCH, Options
+from .run import run
 from .sandbox import Limits
 from .server import Server, is_loopback
-from .sparql import FORMATS, EndpointError, LimitError, QueryError, ensure_store, query_endpoint, query_store
-from .validate import DEFAULT_ENGINE, ENGINES, ParseFailed, ShapesError, load_shapes, read_rdf, validate_graph
+from .sparql import FORMATS, ensure_store, query_endpoint, query_store
+from .validate import DEFAULT_ENGINE, ENGINES, ParseFailed, load_shapes, read_rdf, validate_graph
 from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
 
 # exit codes (documented in the README)
@@ -59,8 +59,16 @@ class Pipeline(click.Group):
             signal.signal(signal.SIGTERM, previous)
 
 
-class RunFailed(click.ClickException):
-    exit_code = EXIT_FAILED
+class Failed(click.ClickException):
+    """A PipelineError, as the CLI reports it: the message, and the exit code the error class names."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def failed(error: PipelineError) -> Failed:
+    return Failed(str(error), error.exit_code)
 
 
 @click.group(cls=Pipeline, epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
@@ -120,8 +128,10 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
     bar = None if quiet or not sys.stderr.isatty() else ProgressBar(started)
     try:
         report = run(inputs or ("seeds",), out, options=options, progress=bar)
-    except (InputError, OutputError, ShapesError, BaseIRIError, LanguageTagError, OSError) as error:
-        raise RunFailed(f"{error}\n{_untouched(out)}") from error
+    except PipelineError as error:
+        raise Failed(f"{error}\n{_untouched(out)}", error.exit_code) from error
+    except OSError as error:  # the disk: full, read-only, gone
+        raise Failed(f"{error}\n{_untouched(out)}", EXIT_FAILED) from error
     if bar:
         bar.clear()
     click.echo(summary(report, out, time.monotonic() - started))
@@ -212,14 +222,11 @@ def validate_command(files, shapes, validator) -> None:
         graph = read_rdf(files[0])
         for file in files[1:]:
             graph += read_rdf(file)
-    except ShapesError as error:
-        raise RunFailed(str(error)) from error
-    except ParseFailed as error:
-        raise RunFailed(f"does not parse: {error}") from error
-    try:
         report = validate_graph(graph, shapes_graph, engine=validator)
-    except ShapesError as error:
-        raise RunFailed(str(error)) from error
+    except ParseFailed as error:
+        raise Failed(f"does not parse: {error}") from error
+    except PipelineError as error:
+        raise failed(error) from error
     for result in report.results:
         click.echo(str(result))
     click.echo(f"{len(graph)} triples: {len(report.violations)} violations, {len(report.warnings)} warnings"
@@ -264,10 +271,8 @@ def query_command(query, endpoint, release, store, fmt, timeout, memory_limit, a
             limits = Limits(timeout=timeout, memory_mb=memory_limit, allow_service=allow_service,
                             result_bytes=1 << 30)
             results = query_store(location, text, limits=limits)
-    except QueryError as error:
-        raise QueryFailed(str(error)) from error
-    except EndpointError as error:
-        raise RunFailed(str(error)) from error
+    except PipelineError as error:
+        raise failed(error) from error
     click.echo(results.render(fmt))
 
 
@@ -284,10 +289,10 @@ def _query_text(query: str) -> str:
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise RunFailed(f"query file '{query}' is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            raise Failed(f"query file '{query}' is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
                             f"{error.start}); re-save it as UTF-8") from None
     if not looks_like_text and (path.suffix in (".rq", ".sparql", ".txt") or "/" in query) and " " not in query:
-        raise RunFailed(f"no query file '{query}'; give a file that exists, or the query text itself")
+        raise Failed(f"no query file '{query}'; give a file that exists, or the query text itself")
     return query
 
 
@@ -298,10 +303,6 @@ def _upload_progress(sent: int, size: int) -> None:
 
 def _loading(triples: int) -> None:
     click.echo(f"\rloading {triples:,} triples into the store...", nl=False, err=True)
-
-
-class QueryFailed(click.ClickException):
-    exit_code = EXIT_QUERY
 
 
 @main.command("serve", epilog="""Examples:
@@ -341,8 +342,8 @@ def serve_command(release, host, port, store, timeout, memory_limit, query_worke
         server = Server(release, host=host, port=port, store=store, limits=limits, workers=query_workers,
                         on_event=lambda message: click.echo(message, err=True),
                         progress=_loading if sys.stderr.isatty() else None)
-    except EndpointError as error:
-        raise RunFailed(str(error)) from error
+    except PipelineError as error:
+        raise failed(error) from error
     if server.loaded:
         click.echo(f"\rloaded {release} into {server.version} ({time.monotonic() - started:.1f} s)", err=True)
     if not is_loopback(host):
@@ -388,8 +389,8 @@ def publish_command(release, endpoint, graph, query_endpoint, retries, timeout, 
     try:
         done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries,
                        timeout=timeout, deadline=deadline, progress=bar)
-    except PublishError as error:
-        raise RunFailed(str(error)) from error
+    except PipelineError as error:
+        raise failed(error) from error
     if bar:
         click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
     click.echo(f"published {done.triples:,} triples ({done.bytes:,} bytes) into <{done.graph}> at {endpoint} "

@@ -9,10 +9,11 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .dates import PartialDate
+from .problems import OptionError
 from .record import SAFE_ID
 
 
-class BaseIRIError(ValueError):
+class BaseIRIError(OptionError):
     """The --base IRI cannot hold minted IRIs."""
 
 

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 from .dates import PartialDate
 from .iris import Minter
-from .problems import Reject
+from .problems import OptionError, Reject
 from .record import Record
 from .terms import Lit, Triple
 from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
@@ -47,16 +47,21 @@ def date_literal(date: PartialDate) -> Lit:
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
-class LanguageTagError(ValueError):
+class LanguageTagError(OptionError):
     """The --lang value is not a well-formed BCP 47 tag."""
+
+
+def check_language_tag(lang: str) -> str:
+    if not LANGUAGE_TAG.match(lang):
+        raise LanguageTagError(f"language tag {lang!r} is not well-formed BCP 47; use e.g. zh, zh-Hans, zh-Hant")
+    return lang
 
 
 class Mapper:
     """Maps records for one base IRI and one language tag."""
 
     def __init__(self, minter: Minter, *, lang: str):
-        if not LANGUAGE_TAG.match(lang):
-            raise LanguageTagError(f"language tag {lang!r} is not well-formed BCP 47; use e.g. zh, zh-Hans, zh-Hant")
+        check_language_tag(lang)
         self.minter = minter
         self.lang = lang
 

@@ -8,15 +8,19 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .serialize import Prefixes, write_turtle
+from .serialize import DUMP_NAMED, Prefixes, write_turtle
 from .iris import key
 from .terms import Lit, Triple, nt_line
-from .vocab import (COMPRESSION, DCAT, DCTERMS, DUMPS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SPDX, VOID, XSD,
-                    PREFIXES)
+from .vocab import DCAT, DCTERMS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SPDX, VOID, XSD, PREFIXES
+
+if TYPE_CHECKING:
+    from .options import Options
 
 IANA = "https://www.iana.org/assignments/media-types/"
+_ARTICLE = f"<{SCHEMA.Article}>"  # as an article's rdf:type object is written in N-Triples
 VOCABULARIES = ("dcterms", "dc", "schema", "skos", "dcat")
 
 
@@ -30,6 +34,19 @@ class Stats:
     properties: dict[str, int] = field(default_factory=dict)  # predicate -> triples
     example: str | None = None                                 # the first article, in IRI order
 
+    def count(self, groups) -> None:
+        """Count (subject, [(predicate, object text), ...]) groups as they are written."""
+        for subject, pairs in groups:
+            self.subjects += 1
+            self.triples += len(pairs)
+            for predicate, obj in pairs:
+                self.properties[predicate] = self.properties.get(predicate, 0) + 1
+                if predicate == RDF_TYPE:
+                    cls = obj[1:-1]
+                    self.classes[cls] = self.classes.get(cls, 0) + 1
+                    if obj == _ARTICLE and (self.example is None or subject < self.example):
+                        self.example = subject
+
     def add(self, other: "Stats") -> None:
         self.triples += other.triples
         self.subjects += other.subjects
@@ -42,23 +59,41 @@ class Stats:
 
 @dataclass(frozen=True)
 class Describe:
-    """What the publisher says about the release (options), as opposed to what is counted."""
+    """What the publisher says about the release: the run's options, and the release date they gave."""
 
-    base: str
-    title: str
-    license: str
-    publisher: str
-    date: str                      # xsd:date of the release
-    download_base: str | None = None
-    sparql_endpoint: str | None = None
-    lang: str = "zh"
+    options: "Options"
+    date: str  # xsd:date of the release
+
+    @property
+    def base(self) -> str:
+        return self.options.minted_base
+
+    @property
+    def title(self) -> str:
+        return self.options.title
+
+    @property
+    def license(self) -> str:
+        return self.options.license
+
+    @property
+    def publisher(self) -> str:
+        return self.options.publisher
+
+    @property
+    def sparql_endpoint(self) -> str | None:
+        return self.options.sparql_endpoint
+
+    @property
+    def lang(self) -> str:
+        return self.options.lang
 
     @property
     def dataset(self) -> str:
         return self.base + "dataset"
 
     def download_url(self, name: str) -> str:
-        base = self.download_base or self.base + "dumps/"
+        base = self.options.download_base or self.base + "dumps/"
         return base + name if base.endswith("/") else f"{base}/{name}"
 
 
@@ -115,7 +150,8 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
         node = f"{d}/property/{key(prop)}"
         out += [(d, VOID.propertyPartition, node), (node, VOID.property, prop), (node, VOID.triples, integer(count))]
     for name, (size, sha) in sorted(files.items()):
-        media, what = DUMPS[name]
+        dump = DUMP_NAMED[name]
+        media, what = dump.media_type, dump.description
         node, url = f"{d}/distribution/{name}", info.download_url(name)
         out += [
             (d, DCAT.distribution, node), (d, VOID.dataDump, url),
@@ -128,8 +164,8 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
             (node + "/sha256", SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
             (node + "/sha256", SPDX.checksumValue, Lit(sha, None, XSD.hexBinary)),
         ]
-        if name in COMPRESSION:
-            out.append((node, DCAT.compressFormat, IANA + COMPRESSION[name]))
+        if dump.compression:
+            out.append((node, DCAT.compressFormat, IANA + dump.compression))
     run, software, source = d + "/run", d + "/software", d + "/input"
     out += [
         (run, RDF_TYPE, PROV.Activity), (run, RDFS.label, en(f"pipeline run {__version__}")),
@@ -173,7 +209,7 @@ def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: i
         "keywords": ["history", "China", "articles", "linked data"],
         "distribution": [
             {"@type": "DataDownload", "@id": f"{info.dataset}/distribution/{name}",
-             "contentUrl": {"@id": info.download_url(name)}, "encodingFormat": DUMPS[name][0],
+             "contentUrl": {"@id": info.download_url(name)}, "encodingFormat": DUMP_NAMED[name].media_type,
              "contentSize": f"{size} B", "sha256": sha}
             for name, (size, sha) in sorted(files.items())
         ],

@@ -26,6 +26,19 @@ class Problem:
         return f"{where} {self.stage}:{field} {self.message}"
 
 
+class PipelineError(Exception):
+    """Everything the library raises about a run, its inputs, options, stores or endpoints. The CLI
+    translates this one type; exit_code says what the command exits with (docs: README, exit codes)."""
+
+    exit_code = 3
+
+
+class OptionError(PipelineError, ValueError):
+    """An option's value cannot work (a base IRI, a language tag, a licence IRI)."""
+
+    exit_code = 2
+
+
 class RecordError(ValueError):
     """Raised inside a stage for one record; the stage turns it into a reject Problem."""
 

@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from .problems import PipelineError
 from .sparql import EndpointError, check_url, query_endpoint
 
 CREDENTIALS = ("PIPELINE_ENDPOINT_USER", "PIPELINE_ENDPOINT_PASSWORD", "PIPELINE_ENDPOINT_TOKEN")
@@ -18,12 +19,12 @@ TRANSIENT = {408, 425, 429, 500, 502, 503, 504}  # worth another attempt; None (
 CHUNK = 1 << 20
 
 
-class PublishError(Exception):
+class PublishError(PipelineError):
     """The upload failed or the store does not hold what was sent."""
 
 
 @dataclass(frozen=True)
-class Published:
+class Upload:
     graph: str
     triples: int
     bytes: int
@@ -70,7 +71,7 @@ Progress = "Callable[[int, int], None]"  # (bytes sent, bytes in all)
 
 def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url: str | None = None,
             retries: int = 5, backoff: float = 1.0, timeout: float = 60, deadline: float = 1800,
-            progress=None) -> Published:
+            progress=None) -> Upload:
     """PUT the release (articles.nt, then its description) as one named graph; check the count after.
 
     timeout bounds each wait for the store (a stalled connection); deadline bounds the whole publish,
@@ -110,7 +111,7 @@ def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url
     if count != expected:
         raise PublishError(f"the store holds {count} triples in <{graph}>, not the {expected} sent; "
                            "check that nothing else writes to that graph")
-    return Published(graph, expected, size, attempts, time.monotonic() - started)
+    return Upload(graph, expected, size, attempts, time.monotonic() - started)
 
 
 def _left(ends: float) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .dates import DateError, PartialDate, parse_dates
-from .problems import Problem, RecordError, Reject
+from .problems import PipelineError, Problem, RecordError, Reject
 
 # label -> Record attribute, in the order the format writes them.
 HEADER_FIELDS: dict[str, str] = {
@@ -75,7 +75,7 @@ class Record:
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
 
-class InputError(Exception):
+class InputError(PipelineError):
     """The run cannot start: an input path does not exist or is not readable."""
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from .problems import PipelineError
+
 MARKER = ".zh-articles-release.json"   # written last into every release; lists every file the run wrote
 STAGING_MARKER = ".zh-articles-staging"  # written first into every staging folder
 TOOL = "zh-articles-pipeline"
@@ -24,7 +26,7 @@ TOOL = "zh-articles-pipeline"
 _LEGACY_REJECT = re.compile(r"^\d{4}-.*\.(reason\.txt|record)$")
 
 
-class OutputError(Exception):
+class OutputError(PipelineError):
     """The output folder cannot be written or replaced; the message says why and what to do."""
 
 

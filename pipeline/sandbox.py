@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .problems import PipelineError
+
 # result media types by kind, in order of preference; the first that the client accepts is used
 RESULT_TYPES = {
     "select": ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
@@ -42,7 +44,7 @@ class Limits:
     allow_service: bool = False          # SERVICE makes the server send requests: off unless asked
 
 
-class QueryFailed(Exception):
+class QueryFailed(PipelineError):
     """A query that has no answer: the status an HTTP server should give and a message for the user."""
 
     status = 500

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, NamedTuple
 
 from .terms import unescape
 from .vocab import PREFIXES
@@ -181,3 +181,131 @@ def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
     if out:
         stream.write("\n" + ",\n".join(out))
     return count
+
+
+# --------------------------------------------------------------------------- the dumps: one writer each
+
+class Block(NamedTuple):
+    """Sorted, unique N-Triples lines of some subjects, and the same grouped by subject."""
+
+    lines: list[str]
+    groups: list[tuple[str, list[tuple[str, str]]]]
+
+
+class Dump:
+    """One dump file of a release. A release is written as fragments (one per partition, in parallel)
+    that are joined in order: header, fragments (separator between non-empty ones), footer."""
+
+    name: str
+    media_type: str
+    description: str
+    compression: str | None = None  # media type of the compression, if any
+    separator: bytes = b""
+
+    def header(self, prefixes: Prefixes) -> bytes:
+        return b""
+
+    def footer(self) -> bytes:
+        return b""
+
+    def companions(self, prefixes: Prefixes) -> dict[str, bytes]:
+        """Other files that go with this dump (name -> bytes)."""
+        return {}
+
+    def fragment(self, path: str, prefixes: Prefixes) -> "Fragment":
+        return Fragment(open(path, "w", encoding="utf-8", newline="\n"), self, prefixes)
+
+    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
+        raise NotImplementedError
+
+
+class Fragment:
+    """An open fragment file of one dump; remembers whether anything was written (for separators)."""
+
+    def __init__(self, stream, dump: Dump, prefixes: Prefixes):
+        self.stream, self.dump, self.prefixes, self.written = stream, dump, prefixes, False
+
+    def write(self, block: Block) -> None:
+        self.dump.write(self.stream, block, self.prefixes, not self.written)
+        self.written = True
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class NTriples(Dump):
+    name = "articles.nt"
+    media_type = "application/n-triples"
+    description = "N-Triples, one triple a line"
+
+    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
+        write_ntriples(block.lines, stream)
+
+
+class GzipNTriples(NTriples):
+    name = "articles.nt.gz"
+    description = "N-Triples, gzip-compressed, for bulk loaders"
+    compression = "application/gzip"
+    LEVEL = 1  # the fastest level: ~170 MB/s per core at 26 % of the size (level 6: 68 MB/s, 23 %)
+
+    def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
+        import gzip
+
+        # one gzip member per fragment: concatenated members are one valid gzip file
+        raw = gzip.GzipFile(filename="", fileobj=open(path, "wb"), mode="wb", compresslevel=self.LEVEL, mtime=0)
+        return Fragment(_Utf8(raw), self, prefixes)
+
+
+class _Utf8:
+    """Text written as UTF-8 straight into a GzipFile. Not io.TextIOWrapper: its close() flushes the
+    GzipFile with Z_SYNC_FLUSH, which adds bytes and would change the dump."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, text: str) -> None:
+        self.raw.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        underlying = self.raw.fileobj
+        self.raw.close()  # closes the GzipFile, not the file it wraps
+        underlying.close()
+
+
+class Turtle(Dump):
+    name = "articles.ttl"
+    media_type = "text/turtle"
+    description = "Turtle, with prefixes"
+
+    def header(self, prefixes: Prefixes) -> bytes:
+        return turtle_header(prefixes).encode("utf-8")
+
+    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
+        write_turtle_groups(block.groups, stream, prefixes)
+
+
+class JsonLd(Dump):
+    name = "articles.jsonld"
+    media_type = "application/ld+json"
+    description = "JSON-LD 1.1, compacted, context inlined"
+    separator = b","
+
+    def header(self, prefixes: Prefixes) -> bytes:
+        return jsonld_header(prefixes).encode("utf-8")
+
+    def footer(self) -> bytes:
+        return JSONLD_FOOTER.encode("utf-8")
+
+    def companions(self, prefixes: Prefixes) -> dict[str, bytes]:
+        context = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n"
+        return {"context.jsonld": context.encode("utf-8")}
+
+    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
+        if not first:
+            stream.write(",")
+        write_jsonld_groups(block.groups, stream, prefixes)
+
+
+# Every dump of a release, in the order they are written and listed. Adding a format: one class, one row.
+DUMPS: tuple[Dump, ...] = (Turtle(), JsonLd(), NTriples(), GzipNTriples())
+DUMP_NAMED = {dump.name: dump for dump in DUMPS}

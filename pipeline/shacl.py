@@ -87,14 +87,27 @@ class Shape:
 
 
 @dataclass(frozen=True)
-class ShaclResult:
-    severity: str
+class Result:
+    """One SHACL validation result, in plain values, whichever engine found it (this one or pyshacl)."""
+
+    severity: str  # 'Violation', 'Warning' or 'Info'
     focus: str
     path: str | None
     value: Term | None
-    component: str
     message: str
-    shape: str
+    component: str  # local name, e.g. MinCountConstraintComponent
+    shape: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        """What two engines must agree on."""
+        return (self.severity, self.focus, self.path or "", self.component, str(self.value or ""))
+
+    def __str__(self) -> str:
+        path = f" {self.path}" if self.path else ""
+        shown = self.value.value if isinstance(self.value, Lit) else self.value
+        value = f" (value: {shown[:60]!r})" if shown is not None else ""
+        return f"{self.severity}: <{self.focus}>{path}: {self.message}{value}"
 
 
 def compile_shapes(graph) -> list[Shape]:
@@ -216,10 +229,10 @@ class Data:
 
 # --------------------------------------------------------------------------- validation
 
-def validate(triples: Iterable[Triple], shapes: list[Shape]) -> list[ShaclResult]:
+def validate(triples: Iterable[Triple], shapes: list[Shape]) -> list[Result]:
     """Every SHACL result for the graph of these triples."""
     data = Data(triples)
-    results: list[ShaclResult] = []
+    results: list[Result] = []
     for shape in shapes:
         for focus in data.focus_nodes(shape):
             results.extend(_evaluate(shape, focus, data))
@@ -233,7 +246,7 @@ def _conforms(shape: Shape, node: Term, data: Data) -> bool:
 _NO_RESULTS: list = []
 
 
-def _evaluate(shape: Shape, focus: Term, data: Data) -> list[ShaclResult]:
+def _evaluate(shape: Shape, focus: Term, data: Data) -> list[Result]:
     """The results of one shape on one focus node (a shared empty list when it conforms)."""
     if shape.deactivated:
         return _NO_RESULTS
@@ -256,8 +269,8 @@ def _evaluate(shape: Shape, focus: Term, data: Data) -> list[ShaclResult]:
         for value in failed:
             if results is None:
                 results = []
-            results.append(ShaclResult(shape.severity, focus if isinstance(focus, str) else str(focus),
-                                       shape.path, value, COMPONENTS[name], shape.message, shape.id))
+            results.append(Result(shape.severity, focus if isinstance(focus, str) else str(focus),
+                                  shape.path, value, shape.message or COMPONENTS[name], COMPONENTS[name], shape.id))
     for prop in shape.properties:
         for value in values:
             found = _evaluate(prop, value, data)

@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .problems import PipelineError
+
 LOADED = ("articles.nt", "void.ttl")  # what the store holds: the graph and the dataset's description
 MARKER = "release.sha256"
 FORMATS = ("table", "csv", "tsv", "json")
 CHUNK_LINES = 200_000
 
 
-class QueryError(Exception):
+class QueryError(PipelineError):
     """The query is malformed; the message says where."""
 
+    exit_code = 5
 
-class EndpointError(Exception):
+
+class EndpointError(PipelineError):
     """The endpoint or the store could not answer."""
 
 

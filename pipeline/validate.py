@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .problems import Problem, Reject
+from .problems import PipelineError, Problem, Reject
 from .record import LABEL_OF, Record
-from .shacl import ShaclResult, compile_shapes
+from .shacl import Result, compile_shapes
 from .shacl import validate as builtin_validate
 from .terms import XSD_STRING, Lit, Term, Triple, from_rdflib, to_rdflib
 from .vocab import DC, DCTERMS, SCHEMA, SH, SKOS
@@ -35,10 +35,10 @@ FIELD_OF_PATH = {
 FIELD_OF_SHAPE = {"urn:zh-articles:shapes#WorkDated": LABEL_OF["dates"]}
 ENGINES = ("builtin", "pyshacl")
 DEFAULT_ENGINE = "builtin"
-DEFAULT_BATCH = 200
+PYSHACL_BATCH = 200  # records pyshacl validates at once (it is slow to start)
 
 
-class ShapesError(Exception):
+class ShapesError(PipelineError):
     """The shapes folder is missing, does not parse, or uses what the chosen engine cannot run."""
 
 
@@ -63,34 +63,11 @@ def load_shapes(folder: str | Path | None = None):
     return shapes
 
 
-@dataclass(frozen=True)
-class Result:
-    """One SHACL validation result, in plain values, whichever engine found it."""
-
-    severity: str  # 'Violation', 'Warning' or 'Info'
-    focus: str
-    path: str | None
-    value: Term | None
-    message: str
-    component: str
-    shape: str | None = None
-
-    @property
-    def field(self) -> str | None:
-        if self.path:
-            return FIELD_OF_PATH.get(self.path)
-        return FIELD_OF_SHAPE.get(self.shape or "")
-
-    @property
-    def key(self) -> tuple:
-        """What two engines must agree on."""
-        return (self.severity, self.focus, self.path or "", self.component, str(self.value or ""))
-
-    def __str__(self) -> str:
-        path = f" {self.path}" if self.path else ""
-        shown = self.value.value if isinstance(self.value, Lit) else self.value
-        value = f" (value: {shown[:60]!r})" if shown is not None else ""
-        return f"{self.severity}: <{self.focus}>{path}: {self.message}{value}"
+def field_of(result: Result) -> str | None:
+    """The record field a SHACL result is about, so that messages name it."""
+    if result.path:
+        return FIELD_OF_PATH.get(result.path)
+    return FIELD_OF_SHAPE.get(result.shape or "")
 
 
 @dataclass(frozen=True)
@@ -107,11 +84,6 @@ class ValidationReport:
         return tuple(r for r in self.results if r.severity != "Violation")
 
 
-def _from_builtin(result: ShaclResult) -> Result:
-    return Result(result.severity, result.focus, result.path, result.value,
-                  result.message or result.component, result.component, result.shape)
-
-
 # --------------------------------------------------------------------------- pyshacl
 
 def pyshacl_validate(data, shapes) -> ValidationReport:
@@ -126,9 +98,11 @@ def pyshacl_validate(data, shapes) -> ValidationReport:
 
 
 def _pyshacl_results(graph) -> Iterator[Result]:
+    """The report's own results (sh:result of the sh:ValidationReport), not the nested sh:detail results
+    that sh:node and friends carry: those explain a result, they are not results of their own."""
     from rdflib import Literal, URIRef
 
-    for node in graph.subjects(URIRef(SH.resultSeverity), None):
+    for node in graph.objects(None, URIRef(SH.result)):
         messages = sorted(str(m) for m in graph.objects(node, URIRef(SH.resultMessage)))
         component = str(graph.value(node, URIRef(SH.sourceConstraintComponent))).rsplit("#", 1)[-1]
         path = graph.value(node, URIRef(SH.resultPath))
@@ -155,14 +129,14 @@ def validate_graph(data, shapes, *, engine: str = "pyshacl") -> ValidationReport
     except UnsupportedShapes as error:
         raise ShapesError(str(error)) from error
     triples = [tuple(from_rdflib(t) for t in triple) for triple in data]
-    results = tuple(sorted((_from_builtin(r) for r in builtin_validate(triples, compiled)), key=lambda r: r.key))
+    results = tuple(sorted(builtin_validate(triples, compiled), key=lambda r: r.key))
     return ValidationReport(not any(r.severity == "Violation" for r in results), results)
 
 
 # --------------------------------------------------------------------------- the stage
 
 @dataclass(frozen=True)
-class Published:
+class Validated:
     """A record that passed validation, with its triples and any warnings."""
 
     record: Record
@@ -177,7 +151,7 @@ class Validator:
     split so that no two records of one article share a batch: each record's results are then exactly
     those of its own graph, since shared entities (agents, books, tags) have identical triples."""
 
-    def __init__(self, shapes, *, engine: str = DEFAULT_ENGINE, batch_size: int = DEFAULT_BATCH,
+    def __init__(self, shapes, *, engine: str = DEFAULT_ENGINE, batch_size: int = PYSHACL_BATCH,
                  strict: bool = False):
         if engine not in ENGINES:
             raise ShapesError(f"unknown validator {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -199,7 +173,7 @@ class Validator:
                     yield item
                 else:
                     record, triples = item
-                    results = [_from_builtin(r) for r in builtin_validate(triples, self.compiled)]
+                    results = builtin_validate(triples, self.compiled)
                     yield self._outcome(record, triples, sorted(set(results), key=lambda r: r.key))
             return
         batch: list = []
@@ -241,7 +215,7 @@ class Validator:
 
     def _outcome(self, record: Record, triples: list[Triple], results: list[Result]):
         problems = [
-            Problem(record.file, record.id, "validate", f"{r.message} (<{r.focus}>)", r.field,
+            Problem(record.file, record.id, "validate", f"{r.message} (<{r.focus}>)", field_of(r),
                     "error" if r.severity == "Violation" else "warning")
             for r in results
         ]
@@ -251,7 +225,7 @@ class Validator:
             errors += [Problem(p.file, p.id, p.stage, p.message + " (--strict)", p.field) for p in warnings]
         if errors:
             return Reject(record.file, record.id, tuple(errors + [w for w in warnings if not self.strict]))
-        return Published(record, triples, tuple(warnings))
+        return Validated(record, triples, tuple(warnings))
 
 
 def _without_shared_articles(mapped: list) -> list[list[int]]:
@@ -270,7 +244,7 @@ def _without_shared_articles(mapped: list) -> list[list[int]]:
 
 # --------------------------------------------------------------------------- reading RDF files
 
-class ParseFailed(Exception):
+class ParseFailed(PipelineError):
     """An RDF file cannot be read; the message names the file and where."""
 
 

@@ -1,4 +1,4 @@
-"""Namespaces and output formats: the one table of each that every other module reads.
+"""Namespaces and the defaults of what a release says about itself: the one table of each.
 Nothing here mints IRIs for records (see iris.py); it only names the vocabularies we publish with."""
 
 from __future__ import annotations
@@ -56,15 +56,6 @@ SPDX = Namespace(PREFIXES["spdx"])
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 RDF_TYPE = RDF.type
-
-# dump file -> (media type, what it is for); the four dumps hold the same graph.
-DUMPS: dict[str, tuple[str, str]] = {
-    "articles.ttl": ("text/turtle", "Turtle, with prefixes"),
-    "articles.jsonld": ("application/ld+json", "JSON-LD 1.1, compacted, context inlined"),
-    "articles.nt": ("application/n-triples", "N-Triples, one triple a line"),
-    "articles.nt.gz": ("application/n-triples", "N-Triples, gzip-compressed, for bulk loaders"),
-}
-COMPRESSION = {"articles.nt.gz": "application/gzip"}
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 DEFAULT_PUBLISHER = "zh-articles pipeline (set --publisher)"

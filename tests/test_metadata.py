@@ -150,11 +150,11 @@ def test_download_base_without_slash_and_bad_iris(tmp_path):
     from click.testing import CliRunner
 
     from pipeline import Options, run
-    from pipeline.cli import EXIT_FAILED, main
+    from pipeline.cli import EXIT_USAGE, main
 
     run([SEEDS / "rmrb"], tmp_path / "a", options=Options(base=BASE, download_base="https://dl.example.org/v1"))
     assert "<https://dl.example.org/v1/articles.nt.gz>" in (tmp_path / "a" / "void.ttl").read_text(encoding="utf-8")
     for option in ("--license", "--download-base", "--sparql-endpoint"):
         result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "b"), option, "not an iri"])
-        assert result.exit_code == EXIT_FAILED and option in result.output, result.output
+        assert result.exit_code == EXIT_USAGE and option in result.output, result.output
         assert not (tmp_path / "b").exists()

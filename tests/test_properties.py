@@ -21,7 +21,7 @@ from pipeline.mapping import Mapper
 from pipeline.problems import Reject
 from pipeline.record import Record, Source, parse_source
 from pipeline.terms import nt_line
-from pipeline.validate import Published, Validator, load_shapes, validate_graph
+from pipeline.validate import Validated, Validator, load_shapes, validate_graph
 
 from .conftest import SHAPES
 from .readback import expected_fields, read_back
@@ -72,11 +72,11 @@ def hostile_records(draw) -> bytes:
     return text.encode(encoding, "replace")
 
 
-def publish(sources: list[Source]) -> tuple[list[Published], list[Reject]]:
+def publish(sources: list[Source]) -> tuple[list[Validated], list[Reject]]:
     items = Validator(SHAPES_GRAPH)(MAPPER(parse_source(s) for s in sources))
     published, rejected = [], []
     for item in items:
-        (published if isinstance(item, Published) else rejected).append(item)
+        (published if isinstance(item, Validated) else rejected).append(item)
     return published, rejected
 
 

@@ -117,7 +117,7 @@ def test_a_signal_in_any_phase_leaves_the_previous_release_untouched(tmp_path, s
 def test_failed_write_leaves_the_previous_release(tmp_path, monkeypatch):
     import importlib
 
-    run_module = importlib.import_module("pipeline.run")
+    serialize = importlib.import_module("pipeline.serialize")
     out = tmp_path / "out"
     run([SEEDS / "rmrb"], out, options=Options(base=BASE))
     before = snapshot(out)
@@ -125,7 +125,7 @@ def test_failed_write_leaves_the_previous_release(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(run_module, "write_jsonld_groups", broken)
+    monkeypatch.setattr(serialize.JsonLd, "write", broken)
     try:
         run([SEEDS], out, options=Options(base=BASE, workers=1))
     except OSError:
@@ -156,8 +156,8 @@ def test_many_partitions_join_into_valid_files(tmp_path, monkeypatch):
 
     import pyoxigraph
 
-    run_module = importlib.import_module("pipeline.run")
-    monkeypatch.setattr(run_module, "RECORDS_PER_PARTITION", 3)
+    assemble = importlib.import_module("pipeline.assemble")
+    monkeypatch.setattr(assemble, "RECORDS_PER_PARTITION", 3)
     run([SEEDS], tmp_path / "many", options=Options(base=BASE, workers=2))
     monkeypatch.undo()
     run([SEEDS], tmp_path / "one", options=Options(base=BASE, workers=2))

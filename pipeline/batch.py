@@ -1,0 +1,143 @@
+"""Phase one of a run, for one batch of files: read → parse → map → validate, published lines into a shard.
+Runs wherever the engine puts it; what it needs per process is built once by BatchSetup."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .iris import Minter
+from .mapping import Mapper
+from .problems import Problem, Reject
+from .record import Found, parse, read_sources
+from .shards import bucket_of, write_shard
+from .terms import nt_line
+from .validate import Validated, Validator, load_shapes
+
+
+@dataclass(frozen=True)
+class BatchSetup:
+    """What a process needs to turn batches into shards; hashable, so an engine builds it once per process."""
+
+    base: str
+    lang: str
+    shapes: str | Path | None
+    validator: str
+    pyshacl_batch: int
+    strict: bool
+    max_record_bytes: int
+
+    def __call__(self) -> "BatchContext":
+        minter = Minter(self.base)
+        return BatchContext(self, minter, Mapper(minter, lang=self.lang),
+                            Validator(load_shapes(self.shapes), engine=self.validator,
+                                      batch_size=self.pyshacl_batch, strict=self.strict))
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    setup: BatchSetup
+    minter: Minter
+    mapper: Mapper
+    validator: Validator
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    number: int
+    files: tuple[tuple[str, str, str | None], ...]  # (path, reported name, why it is not read)
+    work: str                                       # the folder shards are written to
+    excluded: frozenset[int] = frozenset()           # positions to leave out (conflicts found by the parent)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one input file: published (with the printing key and content digest that conflict
+    detection needs), rejected, or excluded (published first, then found to conflict)."""
+
+    kind: str  # 'published', 'rejected' or 'excluded'
+    file: str
+    id: str | None
+    warnings: tuple[Problem, ...] = ()
+    reject: Reject | None = None
+    printing: int = 0   # digest of the printing IRI
+    content: int = 0    # digest of the record's sorted lines
+    data: bytes | None = field(default=None, repr=False)  # what was read, for the quarantine
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    job: BatchJob
+    outcomes: tuple[Outcome, ...]
+    shard: str
+    manifest: str = ""   # one JSON line [sha256, file] per input file, in order
+    newest: float = 0.0  # the newest modification time among its files
+
+
+def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
+    """Read, parse, map and validate one batch; write its published lines into a shard."""
+    manifest = _Manifest()
+    found = [Found(path, name, unread) for path, name, unread in job.files]
+    items = context.validator(context.mapper(parse(manifest.tap(read_sources(
+        found, max_bytes=context.setup.max_record_bytes)))))
+    outcomes: list[Outcome] = []
+    lines: list[tuple[int, str]] = []
+    emitted: set[str] = set()  # agents, books and tags recur within a batch: write each line once
+    buckets: dict[str, int] = {}
+    # every stage yields one item per input, in order: item i was read as manifest.data[i]
+    for position, item in enumerate(items):
+        data = manifest.data[position]
+        if not isinstance(item, Validated):
+            outcomes.append(Outcome("rejected", item.file, item.id, reject=dataclasses.replace(item, data=data)))
+            continue
+        record = item.record
+        if position in job.excluded:
+            outcomes.append(Outcome("excluded", record.file, record.id, data=data))
+            continue
+        record_lines = set()
+        for triple in item.triples:
+            subject = triple[0]
+            bucket = buckets.get(subject)
+            if bucket is None:
+                bucket = buckets[subject] = bucket_of(subject)
+            line = nt_line(triple)
+            record_lines.add(line)
+            if line not in emitted:
+                emitted.add(line)
+                lines.append((bucket, line))
+        printing = context.minter.printing(record.id, record.book, record.book_author)
+        outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
+                                content=digest("\n".join(sorted(record_lines)))))
+    shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
+    write_shard(Path(shard), lines)
+    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines), manifest.newest)
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class _Manifest:
+    """One JSON line [sha256, file] per input as it streams past, hashing the bytes already read; a file
+    rejected unread (too large, unreadable, a link out of the inputs) is never opened or hashed."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.data: list[bytes | None] = []  # what was read of each input, in order
+        self.newest = 0.0
+
+    def tap(self, sources: Iterable) -> Iterator:
+        for source in sources:
+            if isinstance(source, Reject):
+                sha, data = "unread", None
+            else:
+                sha, data = hashlib.sha256(source.data).hexdigest(), source.data
+                self.newest = max(self.newest, source.mtime)
+            self.lines.append(json.dumps([sha, source.file], ensure_ascii=False) + "\n")
+            self.data.append(data)
+            yield source

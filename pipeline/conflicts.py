@@ -1,0 +1,63 @@
+"""Conflicts across batches: two records of the same printing (id and book) with different content.
+The first one published wins; the parent checks each batch in input order, so the winner never depends on
+the engine, the workers or the batch size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .batch import BatchResult
+from .problems import Problem, Reject
+
+_INDEX_BITS = 40  # a file's position in the run; the content digest's top 48 bits sit above it
+
+
+class Printings:
+    """Which printing was published first, and a digest of what it said.
+
+    One int per printing, so a million records cost tens of megabytes; the first file's name is looked up
+    in the run's manifest (one JSON line per file, in order) only when a conflict is found."""
+
+    def __init__(self, manifest: Path):
+        self.seen: dict[int, int] = {}  # printing -> content digest (48 bits) << 40 | file index
+        self.manifest = manifest
+        self.files = open(manifest, "w", encoding="utf-8")
+        self.count = 0  # files in the manifest so far
+
+    def conflicts(self, batch: BatchResult) -> dict[int, str]:
+        """Records of the batch whose printing was published before with other content:
+        position in the batch -> the file published first."""
+        found = {}
+        for position, outcome in enumerate(batch.outcomes):
+            if outcome.kind != "published":
+                continue
+            packed = (outcome.content >> 16) << _INDEX_BITS | (self.count + position)
+            first = self.seen.setdefault(outcome.printing, packed)
+            if first >> _INDEX_BITS != packed >> _INDEX_BITS:
+                found[position] = self._file(first & ((1 << _INDEX_BITS) - 1), batch)
+        return found
+
+    def add(self, batch: BatchResult) -> None:
+        """The batch is settled: its files join the manifest."""
+        self.files.write(batch.manifest)
+        self.count += len(batch.outcomes)
+
+    def close(self) -> None:
+        self.files.close()
+
+    def _file(self, index: int, batch: BatchResult) -> str:
+        if index >= self.count:
+            return batch.outcomes[index - self.count].file
+        self.files.flush()
+        with open(self.manifest, encoding="utf-8") as lines:
+            for number, line in enumerate(lines):
+                if number == index:
+                    return json.loads(line)[1]
+        raise AssertionError(f"file {index} is not in the manifest")
+
+
+def conflict_reject(file: str, record_id: str | None, first_file: str, data: bytes | None) -> Reject:
+    message = (f"same id and book as {first_file} but different content; keep one version, "
+               f"or correct the book name (书籍) if they are different books")
+    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍"),), data=data)

@@ -1,0 +1,55 @@
+"""What a run is asked to do: one frozen dataclass of options that checks itself (Options.check()).
+The CLI fills it from arguments; the library's callers from code; nothing else repeats its fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .iris import Minter, check_iri
+from .record import DEFAULT_MAX_BYTES
+from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
+
+DEFAULT_BATCH = 500  # records per unit of work handed to a worker
+
+
+@dataclass(frozen=True)
+class Options:
+    base: str = DEFAULT_BASE
+    lang: str = DEFAULT_LANG
+    shapes: str | Path | None = None
+    max_record_bytes: int = DEFAULT_MAX_BYTES
+    batch_size: int = DEFAULT_BATCH
+    validator: str = "builtin"
+    workers: int | None = None  # None: one per CPU
+    strict: bool = False
+    max_rejects: int | None = None
+    # what the dataset description says (void.ttl, dataset.jsonld)
+    title: str = DEFAULT_TITLE
+    license: str = DEFAULT_LICENSE
+    publisher: str = DEFAULT_PUBLISHER
+    date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the newest input file's date
+    download_base: str | None = None  # default {base}dumps/
+    sparql_endpoint: str | None = None
+    allow_empty: bool = False  # may a release with no published record replace one that had some?
+
+    def check(self) -> "Options":
+        """Raise an OptionError (or ShapesError) for anything that would stop the run later."""
+        from .mapping import check_language_tag
+        from .validate import ENGINES, ShapesError, load_shapes
+
+        Minter(self.base)
+        check_language_tag(self.lang)
+        for value, what in ((self.license, "--license"), (self.download_base, "--download-base"),
+                            (self.sparql_endpoint, "--sparql-endpoint")):
+            if value:
+                check_iri(value, what)
+        if self.validator not in ENGINES:
+            raise ShapesError(f"unknown validator {self.validator!r}; choose one of {', '.join(ENGINES)}")
+        load_shapes(self.shapes)
+        return self
+
+    @property
+    def minted_base(self) -> str:
+        """The base IRI as minted IRIs use it (with its trailing slash)."""
+        return Minter(self.base).base
