@@ -14,7 +14,8 @@ from rdflib import Graph
 
 from pipeline.iris import Minter
 from pipeline.mapping import Mapper
-from pipeline.record import Record, discover, parse, read_sources
+from pipeline.record import Record, parse
+from pipeline.sources import discover, read_sources
 from pipeline.terms import to_rdflib
 from pipeline.validate import load_shapes
 from pipeline.vocab import DEFAULT_BASE, PREFIXES

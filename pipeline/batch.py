@@ -14,7 +14,8 @@ from typing import Iterable, Iterator
 from .iris import Minter
 from .mapping import Mapper
 from .problems import Problem, Reject
-from .record import Found, parse, read_sources
+from .record import parse
+from .sources import Found, read_sources
 from .shards import bucket_of, write_shard
 from .terms import nt_line
 from .validate import Validated, Validator, load_shapes

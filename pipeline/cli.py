@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .problems import PipelineError
 from .publish import publish
-from .record import DEFAULT_MAX_BYTES
+from .sources import DEFAULT_MAX_BYTES
 from .release import MARKER
 from .options import DEFAULT_BATCH, Options
 from .run import run

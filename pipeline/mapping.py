@@ -30,6 +30,21 @@ MIN_CORPORATE_LENGTH = 3  # '王部' or '李会' are personal names
 PERIODICAL_SUFFIXES = ("报", "日报", "晚报", "周报", "画报", "学报", "杂志", "月刊", "半月刊", "周刊", "旬刊", "季刊", "红旗")
 
 
+# Which predicates carry each record field, so that a SHACL result on one names the field (validate.py).
+PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
+    "id": (DCTERMS.identifier,),
+    "title": (DCTERMS.title,),
+    "dates": (DCTERMS.date, DCTERMS.temporal, DC.date),
+    "authors": (DCTERMS.creator,),
+    "origin": (DC.source,),
+    "tags": (DCTERMS.subject, SKOS.prefLabel),
+    "book": (DCTERMS.isPartOf,),
+    "book_author": (DC.creator,),
+    "body": (SCHEMA.articleBody,),
+    "description": (DCTERMS.description,),
+}
+
+
 def is_corporate(name: str) -> bool:
     if len(name) < MIN_CORPORATE_LENGTH:
         return False

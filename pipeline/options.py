@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .iris import Minter, check_iri
-from .record import DEFAULT_MAX_BYTES
+from .sources import DEFAULT_MAX_BYTES
 from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
 
 DEFAULT_BATCH = 500  # records per unit of work handed to a worker

@@ -1,5 +1,5 @@
-"""The record format: field labels, decoding and parsing one file into a Record.
-Stage 1 and 2 of a run (discover files, parse them); knows nothing of RDF."""
+"""The record format (one table of fields), decoding a file's bytes and parsing them into a Record.
+Stage 2 of a run; knows nothing of RDF."""
 
 from __future__ import annotations
 
@@ -7,32 +7,73 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from .dates import DateError, PartialDate, parse_dates
-from .problems import PipelineError, Problem, RecordError, Reject
+from .problems import Problem, RecordError, Reject
+from .sources import Source
 
-# label -> Record attribute, in the order the format writes them.
-HEADER_FIELDS: dict[str, str] = {
-    "标题": "title",
-    "日期": "dates",
-    "是否是时间段": "is_range",
-    "作者": "authors",
-    "来源": "origin",
-    "标签": "tags",
-    "书籍": "book",
-    "书籍作者": "book_author",
-}
-ID_LABEL = "id"
-BODY_LABEL = "正文"
-DESCRIPTION_LABEL = "描述"
-LIST_FIELDS = ("authors", "tags")  # joined by ','; every other field is one verbatim value
-LABEL_OF = {attr: label for label, attr in HEADER_FIELDS.items()} | {
-    "id": ID_LABEL,
-    "body": BODY_LABEL,
-    "description": DESCRIPTION_LABEL,
-}
+# The record format, in the order a file writes it: the `id:` line, the header fields (`label：value`),
+# then the sections. Everything that reads or writes records derives from this table: the parser, the
+# label look-ups, format_record (tests and the benchmark corpus), the SHACL-path-to-field map (via the
+# mapping's PREDICATES) and the field table of docs/mapping.md (tests check it).
+#   kind: id | text (one verbatim value) | list (joined by ',') | dates | flag (true/false) | section
+#   required: a missing required label rejects the record; a missing optional one gets the kind's default
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    attribute: str
+    kind: str
+    required: bool = True
+    about: str = ""
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "id", "id", about="the article's id: 1-128 ASCII letters, digits, '-' or '_'"),
+    Field("标题", "title", "text", about="title (must show at least one visible character)"),
+    Field("日期", "dates", "dates", about="year-month-day, 0 = unknown; several joined by ','"),
+    Field("是否是时间段", "is_range", "flag", about="true: the two dates form a range"),
+    Field("作者", "authors", "list", about="authors, joined by ','"),
+    Field("来源", "origin", "text", about="origin, verbatim (may contain commas)"),
+    Field("标签", "tags", "list", about="tags, joined by ','"),
+    Field("书籍", "book", "text", about="book or newspaper"),
+    Field("书籍作者", "book_author", "text", about="book author, verbatim (may contain commas)"),
+    Field("正文", "body", "section", about="the body, verbatim"),
+    Field("描述", "description", "section", about="a description, verbatim"),
+)
+DEFAULTS = {"text": "", "list": (), "dates": (), "flag": False, "section": ""}
+
+
+def header_fields(fields: tuple[Field, ...] | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in (fields or FIELDS) if f.kind not in ("id", "section"))
+
+
+def field_named(attribute: str) -> Field:
+    for f in FIELDS:
+        if f.attribute == attribute:
+            return f
+    raise KeyError(attribute)
+
+
+class _Labels(dict):
+    """attribute -> label, read from FIELDS at each look-up (so a table extended in a test is seen)."""
+
+    def __missing__(self, attribute: str) -> str:
+        return field_named(attribute).label
+
+    def get(self, attribute, default=None):
+        try:
+            return self[attribute]
+        except KeyError:
+            return default
+
+
+LABEL_OF = _Labels()
+ID_LABEL = field_named("id").label
+BODY_LABEL = field_named("body").label
+DESCRIPTION_LABEL = field_named("description").label
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _HEADER = re.compile(r"^([^：:\s]{1,20})\s*([：:])\s*(.*)$")
@@ -41,202 +82,50 @@ _ID_LINE = re.compile(r"^id\s*[:：]\s*(.*)$")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 # Kept but warned: they reorder how text displays (the 'Trojan Source' characters).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Source:
-    """One input file's bytes and the name it is reported under."""
-
-    file: str
-    data: bytes
-    mtime: float = 0.0  # the file's modification time (the release date defaults to the newest)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class Record:
-    """One article as printed in one book, every value as the file gives it (trimmed)."""
+    """One article as printed in one book: every field of FIELDS as the file gives it (trimmed), read as
+    record.<attribute> (record.title, record.dates, …); texts holds the cleaned text of list and date
+    fields as written, and extra the header lines whose labels the table does not know."""
 
     file: str
-    id: str
-    title: str
-    date_text: str
-    dates: tuple[PartialDate, ...]
-    is_range: bool
-    authors: tuple[str, ...]
-    author_text: str
-    origin: str
-    tags: tuple[str, ...]
-    book: str
-    book_author: str
-    body: str
-    description: str
+    values: dict
+    texts: dict = field(default_factory=dict)
     extra: tuple[tuple[str, str], ...] = ()
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
-
-class InputError(PipelineError):
-    """The run cannot start: an input path does not exist or is not readable."""
-
-
-# --------------------------------------------------------------------------- discovery
-
-@dataclass(frozen=True)
-class Found:
-    """A file to read as a record: the path to open and the name it is reported under.
-
-    The name is relative to the input as given on the command line (an absolute input contributes only
-    its last part), so that no local absolute path reaches a published report. A file that must not be
-    read (a symlink pointing outside every input) carries the reason and is rejected unread."""
-
-    path: str
-    name: str
-    unread: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """Something below an input that is not a record and is not read, with why; listed in the report."""
-
-    name: str
-    reason: str
-
-
-def discover(inputs: Iterable[str | Path]) -> Iterator[Found | Skipped]:
-    """Files named on the command line, and every *.txt below a named folder, in a stable order.
-
-    A folder's files come first (sorted), then its subfolders (sorted); nothing holds the whole listing.
-    Symlinks below a folder are followed only to files inside one of the inputs; symlinked folders are
-    not followed (each would publish its records a second time); both, and unreadable folders and
-    special files, are reported as skipped."""
-    items = [Path(item) for item in inputs]
-    roots = [Path(os.path.realpath(item)) for item in items]
-    for item in items:
-        if os.path.isdir(item):
-            yield from _walk(item, roots)
-        elif os.path.isfile(item):
-            yield Found(str(item), shown_name(item, None))
-        elif os.path.lexists(item):
-            raise InputError(f"input '{item}' is {_kind(item)}, not a record file or a folder of records")
-        else:
-            raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
-
-
-def _walk(root: Path, roots: list[Path]) -> Iterator[Found | Skipped]:
-    problems: list[OSError] = []
-    for folder, folders, files in os.walk(root, onerror=problems.append):
-        yield from (_skipped_folder(root, error) for error in problems)
-        problems.clear()
-        relative_folder = os.path.relpath(folder, root)
-        for name in sorted(folders):
-            if os.path.islink(os.path.join(folder, name)):
-                yield Skipped(shown_name(root, os.path.join(relative_folder, name)),
-                              "a symlinked folder is not followed; name its target on the command line")
-        folders[:] = sorted(name for name in folders if not os.path.islink(os.path.join(folder, name)))
-        for name in sorted(files):
-            if not name.lower().endswith(".txt"):
-                continue
-            path = os.path.join(folder, name)
-            shown = shown_name(root, os.path.join(relative_folder, name))
-            if os.path.islink(path):
-                target = os.path.realpath(path)
-                inside = any(target == str(r) or target.startswith(str(r) + os.sep) for r in roots)
-                if not inside:
-                    yield Found(path, shown, "a symlink to a file outside the input folders; it is not read. "
-                                             "Copy the file in, or name it on the command line")
-                elif os.path.isfile(target):
-                    yield Found(target, shown)
-                else:
-                    yield Skipped(shown, "a symlink to something that is not a file")
-            elif os.path.isfile(path):
-                yield Found(path, shown)
-            else:
-                yield Skipped(shown, f"{_kind(path)}, not a record file")
-    yield from (_skipped_folder(root, error) for error in problems)
-
-
-def _skipped_folder(root: Path, error: OSError) -> Skipped:
-    relative = os.path.relpath(error.filename, root) if error.filename else "?"
-    return Skipped(shown_name(root, relative), f"cannot list this folder ({error.strerror}); check its permissions")
-
-
-def _kind(path: str | Path) -> str:
-    import stat
-
-    mode = os.lstat(path).st_mode
-    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISLNK, "a broken symlink")):
-        if test(mode):
-            return kind
-    return "a special file"
-
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def shown_name(root: Path, relative: str | None) -> str:
-    """The name a file is reported under: the input as typed when it is relative and stays inside the
-    working folder, else only its last part; undecodable bytes and control characters escaped."""
-    if not root.is_absolute() and ".." not in root.parts:
-        base = str(root)
-    else:
-        base = os.path.basename(os.path.abspath(root)) or str(root)
-    name = base if relative in (None, ".") else os.path.normpath(os.path.join(base, relative))
-    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
-
-
-def read_sources(found: Iterable[Found | str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Source | Reject]:
-    """Each file's bytes, or a reject for a file that must not or cannot be read (never hashed unread).
-    A plain path is read and reported under its own name."""
-    import stat as stat_module
-
-    for item in found:
-        if not isinstance(item, Found):
-            item = Found(str(item), str(item))
-        if item.unread:
-            yield _reject(item.name, None, "read", item.unread)
-            continue
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
         try:
-            fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except OSError as error:
-            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check its permissions")
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(f"a record has no field {name!r}") from None
+
+    @property
+    def date_text(self) -> str:
+        return self.texts.get("dates", "")
+
+    @property
+    def author_text(self) -> str:
+        return ",".join(self.values.get("authors", ()))
+
+
+def format_record(values: dict, *, fields: tuple[Field, ...] | None = None) -> str:
+    """A record file's text from attribute -> text (the inverse of parse_text, for tests and the benchmark
+    corpus); a field missing from values is written empty, unless it is optional (then it is left out)."""
+    lines = []
+    for f in fields or FIELDS:
+        if f.kind == "section" or (not f.required and f.attribute not in values):
             continue
-        try:
-            stat = os.fstat(fd)
-            if not stat_module.S_ISREG(stat.st_mode):
-                yield _reject(item.name, None, "read", "not a regular file; a record is a plain text file")
-                continue
-            if stat.st_size > max_bytes:
-                yield _too_large(item.name, stat.st_size, max_bytes)
-                continue
-            data = _read_at_most(fd, max_bytes + 1)
-        except OSError as error:
-            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check the disk")
-            continue
-        finally:
-            os.close(fd)
-        if len(data) > max_bytes:  # it grew after fstat
-            yield _too_large(item.name, len(data), max_bytes)
-            continue
-        yield Source(item.name, data, stat.st_mtime)
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks, size = [], 0
-    while size < limit:
-        chunk = os.read(fd, min(1 << 20, limit - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(name: str, size: int, max_bytes: int) -> Reject:
-    return _reject(name, None, "read", f"file is {size:,} bytes or more, over the {max_bytes:,}-byte limit for one "
-                                       "record; split it, or raise the limit with --max-record-bytes")
+        text = values.get(f.attribute, "")
+        lines.append(f"id: {text}" if f.kind == "id" else f"{f.label}：{text}")
+    for f in fields or FIELDS:
+        if f.kind == "section":
+            lines += ["", f"{f.label}：", values.get(f.attribute, "")]
+    return "\n".join(lines) + "\n"
 
 
 def parse(sources: Iterable[Source | Reject]) -> Iterator[Record | Reject]:
@@ -257,10 +146,6 @@ def parse_source(source: Source) -> Record | Reject:
         return Reject(source.file, record_id, (
             Problem(source.file, record_id, "parse", str(error), error.field),
         ), data=source.data)
-
-
-def _reject(file: str, record_id: str | None, stage: str, message: str, field_: str | None = None) -> Reject:
-    return Reject(file, record_id, (Problem(file, record_id, stage, message, field_),))
 
 
 def _sniff_id(data: bytes) -> str | None:
@@ -328,45 +213,55 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         found.append((None, f"{text.count(chr(10) + chr(0xFEFF))} byte-order mark(s) at the start of a line removed"))
         text = text.replace("\n\ufeff", "\n")
     lines = text.split("\n")
-    record_id = _parse_id(lines[0] if lines else "")
+    values: dict = {"id": _parse_id(lines[0] if lines else "")}
     header, body_at = _split_header(lines)
-    values, extra = _read_header(header, found)
+    raw, extra = _read_header(header, found)
     body, description = _split_sections(lines, body_at)
+    fields = header_fields()
 
-    cleaned = {}
-    for attr in ("title", "dates", "is_range", "origin", "book", "book_author"):
-        cleaned[attr] = _clean(values[attr], attr, found)
-    if not cleaned["title"]:
-        raise RecordError("the title is empty; write the article's title after 标题：", field=LABEL_OF["title"])
-    if not _visible(cleaned["title"]):
-        raise RecordError("the title has only invisible characters (zero-width, format or space characters); "
-                          "write the article's title after 标题：", field=LABEL_OF["title"])
-    cleaned["dates"] = _ascii_digits(cleaned["dates"], found)
-    is_range = _parse_flag(cleaned["is_range"])
-    try:
-        dates = parse_dates(cleaned["dates"], is_range=is_range)
-    except DateError as error:
-        raise RecordError(str(error), field=LABEL_OF["dates"]) from None
-    lists = {attr: _split_list(_clean(values[attr], attr, found), attr, found) for attr in LIST_FIELDS}
-
+    # one value each first, then the lists: the order warnings are reported in
+    cleaned = {f.attribute: _clean(raw[f.attribute], f.attribute, found) for f in fields
+               if f.kind != "list" and f.attribute in raw}
+    for f in fields:
+        if f.kind == "text" and f.attribute == "title":
+            _check_title(cleaned["title"])
+    texts: dict = {}
+    for f in fields:
+        if f.attribute not in raw:
+            values[f.attribute] = DEFAULTS[f.kind]
+        elif f.kind == "text":
+            values[f.attribute] = cleaned[f.attribute]
+        elif f.kind == "flag":
+            values[f.attribute] = _parse_flag(cleaned[f.attribute], f)
+    for f in fields:
+        if f.kind == "dates" and f.attribute in raw:
+            texts[f.attribute] = _ascii_digits(cleaned[f.attribute], found, f)
+            is_range = next((values[g.attribute] for g in fields if g.kind == "flag"), False)
+            try:
+                values[f.attribute] = parse_dates(texts[f.attribute], is_range=is_range)
+            except DateError as error:
+                raise RecordError(str(error), field=f.label) from None
+    for f in fields:
+        if f.kind == "list" and f.attribute in raw:
+            values[f.attribute] = _split_list(_clean(raw[f.attribute], f.attribute, found), f, found)
+    values["body"] = _clean(body, "body", found, strip=False)
+    values["description"] = _clean(description, "description", found, strip=False).strip("\n")
+    record_id = values["id"]
     return Record(
         file=file,
-        id=record_id,
-        title=cleaned["title"],
-        date_text=cleaned["dates"],
-        dates=dates,
-        is_range=is_range,
-        authors=lists["authors"],
-        author_text=",".join(lists["authors"]),
-        origin=cleaned["origin"],
-        tags=lists["tags"],
-        book=cleaned["book"],
-        book_author=cleaned["book_author"],
-        body=_clean(body, "body", found, strip=False),
-        description=_clean(description, "description", found, strip=False).strip("\n"),
+        values=values,
+        texts=texts,
         extra=tuple((label, _clean(value, label, found)) for label, value in extra),
         warnings=tuple(Problem(file, record_id, "parse", message, field_, "warning") for field_, message in found),
     )
+
+
+def _check_title(title: str) -> None:
+    if not title:
+        raise RecordError("the title is empty; write the article's title after 标题：", field=LABEL_OF["title"])
+    if not _visible(title):
+        raise RecordError("the title has only invisible characters (zero-width, format or space characters); "
+                          "write the article's title after 标题：", field=LABEL_OF["title"])
 
 
 def _parse_id(line: str) -> str:
@@ -399,6 +294,7 @@ def _section_label(line: str) -> str | None:
 
 
 def _read_header(header: list[str], found: list) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    by_label = {f.label: f for f in header_fields()}
     values: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     order: list[str] = []
@@ -409,28 +305,28 @@ def _read_header(header: list[str], found: list) -> tuple[dict[str, str], list[t
                 f"header line {line.strip()[:40]!r} has no label; write 'label：value' with a full-width colon",
             )
         label, colon, value = match.groups()
-        attr = HEADER_FIELDS.get(label)
-        if colon == ":" and attr is not None:
+        known = by_label.get(label)
+        if colon == ":" and known is not None:
             found.append((label, f"'{label}:' has an ASCII colon; read as '{label}：', write the full-width colon"))
         elif colon == ":":
             raise RecordError(
                 f"header line {line.strip()[:40]!r} has no known label; write 'label：value' with a full-width colon",
             )
-        if attr is None:
+        if known is None:
             found.append((label, f"unknown header label '{label}'; its value is kept verbatim as an additional property and no field shifted"))
             extra.append((label, value))
             continue
-        if attr in values:
+        if known.attribute in values:
             raise RecordError(f"'{label}：' appears twice; keep one", field=label)
-        values[attr] = value
+        values[known.attribute] = value
         order.append(label)
-    missing = [label for label, attr in HEADER_FIELDS.items() if attr not in values]
+    missing = [f.label for f in by_label.values() if f.required and f.attribute not in values]
     if missing:
         raise RecordError(
             f"missing header line(s) {', '.join(l + '：' for l in missing)}; write each label, even with an empty value",
             field=missing[0],
         )
-    if order != list(HEADER_FIELDS):
+    if order != [label for label in by_label if label in order]:
         found.append((None, "header labels are out of order (" + ",".join(order) + "); read by label, nothing shifted"))
     return values, extra
 
@@ -452,17 +348,17 @@ def _split_sections(lines: list[str], body_at: int) -> tuple[str, str]:
     return "\n".join(body_lines), "\n".join(lines[description_at + 1:])
 
 
-def _parse_flag(value: str) -> bool:
+def _parse_flag(value: str, f: Field) -> bool:
     lowered = value.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
     if lowered == "":
         return False
-    raise RecordError(f"'{value}' is neither true nor false; write 是否是时间段：true for a range, false otherwise",
-                      field=LABEL_OF["is_range"])
+    raise RecordError(f"'{value}' is neither true nor false; write {f.label}：true for a range, false otherwise",
+                      field=f.label)
 
 
-def _split_list(value: str, attr: str, found: list) -> tuple[str, ...]:
+def _split_list(value: str, f: Field, found: list) -> tuple[str, ...]:
     items: dict[str, None] = {}  # ordered and O(1) to look up: 100k tags split in linear time
     empty = 0
     for item in value.split(","):
@@ -470,11 +366,11 @@ def _split_list(value: str, attr: str, found: list) -> tuple[str, ...]:
         if not item:
             empty += 1
         elif item in items:
-            found.append((LABEL_OF[attr], f"'{item}' is listed twice; kept once"))
+            found.append((f.label, f"'{item}' is listed twice; kept once"))
         else:
             items[item] = None
     if value.strip() and empty:
-        found.append((LABEL_OF[attr], f"{empty} empty item(s) between commas dropped"))
+        found.append((f.label, f"{empty} empty item(s) between commas dropped"))
     return tuple(items)
 
 
@@ -487,7 +383,7 @@ def _visible(text: str) -> bool:
     return any(unicodedata.category(char) not in _INVISIBLE for char in text)
 
 
-def _ascii_digits(value: str, found: list) -> str:
+def _ascii_digits(value: str, found: list, f: Field) -> str:
     """Dates written with full-width (１９６６) or other non-ASCII digits, read as ASCII, with a warning."""
     if value.isascii():
         return value
@@ -495,7 +391,7 @@ def _ascii_digits(value: str, found: list) -> str:
                         (unicodedata.normalize("NFKC", c) if unicodedata.normalize("NFKC", c) in "-," else c)
                         for c in value)
     if converted != value:
-        found.append((LABEL_OF["dates"], f"'{value}' has full-width or non-ASCII digits; read as '{converted}'; "
+        found.append((f.label, f"'{value}' has full-width or non-ASCII digits; read as '{converted}'; "
                                          "write ASCII digits"))
     return converted
 

@@ -19,7 +19,7 @@ from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset, write_sha256sums,
                        write_void)
 from .options import Options
-from .record import Found, InputError, Skipped, discover
+from .sources import Found, InputError, Skipped, discover
 from .release import Lock, OutputError, Quarantine, Staging, check_overlap, inspect, resolve_out
 from .report import Report
 from .serialize import DUMPS, Prefixes

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .problems import PipelineError, Problem, Reject
+from .mapping import PREDICATES_OF_FIELD
 from .record import LABEL_OF, Record
 from .shacl import Result, compile_shapes
 from .shacl import validate as builtin_validate
@@ -16,21 +17,8 @@ from .terms import XSD_STRING, Lit, Term, Triple, from_rdflib, to_rdflib
 from .vocab import DC, DCTERMS, SCHEMA, SH, SKOS
 
 # the record field a SHACL result path points at, so messages name the field
-FIELD_OF_PATH = {
-    DCTERMS.identifier: LABEL_OF["id"],
-    DCTERMS.title: LABEL_OF["title"],
-    DCTERMS.date: LABEL_OF["dates"],
-    DCTERMS.temporal: LABEL_OF["dates"],
-    DC.date: LABEL_OF["dates"],
-    DCTERMS.creator: LABEL_OF["authors"],
-    DC.source: LABEL_OF["origin"],
-    DCTERMS.subject: LABEL_OF["tags"],
-    SKOS.prefLabel: LABEL_OF["tags"],
-    DCTERMS.isPartOf: LABEL_OF["book"],
-    DC.creator: LABEL_OF["book_author"],
-    SCHEMA.articleBody: LABEL_OF["body"],
-    DCTERMS.description: LABEL_OF["description"],
-}
+FIELD_OF_PATH = {predicate: LABEL_OF[attribute] for attribute, predicates in PREDICATES_OF_FIELD.items()
+                 for predicate in predicates}
 # node shapes without a single path, by the field they are about
 FIELD_OF_SHAPE = {"urn:zh-articles:shapes#WorkDated": LABEL_OF["dates"]}
 ENGINES = ("builtin", "pyshacl")

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pyoxigraph
 
-from pipeline.record import discover
+from pipeline.sources import discover
 from pipeline.release import MARKER
 
 from .conftest import BASE, SEEDS

@@ -9,7 +9,8 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import to_isomorphic
 
-from pipeline.record import Record, parse_source, read_sources
+from pipeline.record import Record, parse_source
+from pipeline.sources import read_sources
 from pipeline.vocab import PREFIXES
 
 from .conftest import seed_files

@@ -19,7 +19,7 @@ from pipeline.dates import PartialDate
 from pipeline.iris import Minter
 from pipeline.mapping import Mapper
 from pipeline.problems import Reject
-from pipeline.record import Record, Source, parse_source
+from pipeline.record import Record, Source, format_record, parse_source
 from pipeline.terms import nt_line
 from pipeline.validate import Validated, Validator, load_shapes, validate_graph
 
@@ -149,12 +149,12 @@ def clean_records(draw) -> tuple[str, Record]:
     title, origin, book, book_author = (draw(clean_value) for _ in range(4))
     origin = draw(st.sampled_from(["", origin]))
     date_text = ",".join(d.source for d in dates)
-    text = (f"id: {draw(st.from_regex(r'[a-f0-9]{10}', fullmatch=True))}\n标题：{title}\n日期：{date_text}\n"
-            f"是否是时间段：{'true' if is_range else 'false'}\n作者：{','.join(authors)}\n来源：{origin}\n"
-            f"标签：{','.join(tags)}\n书籍：{book}\n书籍作者：{book_author}\n\n正文：\n{body}\n\n描述：\n{description}\n")
-    return text, Record(file="gen.txt", id=text[4:14], title=title, date_text=date_text, dates=dates,
-                        is_range=is_range, authors=authors, author_text=",".join(authors), origin=origin, tags=tags,
-                        book=book, book_author=book_author, body=body, description=description)
+    values = dict(id=draw(st.from_regex(r"[a-f0-9]{10}", fullmatch=True)), title=title, dates=dates,
+                  is_range=is_range, authors=authors, origin=origin, tags=tags, book=book, book_author=book_author,
+                  body=body, description=description)
+    text = format_record({**values, "dates": date_text, "is_range": "true" if is_range else "false",
+                          "authors": ",".join(authors), "tags": ",".join(tags)})
+    return text, Record(file="gen.txt", values=values, texts={"dates": date_text})
 
 
 @EXAMPLES

@@ -6,7 +6,8 @@ import pytest
 from rdflib import Graph
 
 from pipeline.iris import Minter
-from pipeline.record import parse_source, read_sources
+from pipeline.record import parse_source
+from pipeline.sources import read_sources
 
 from .conftest import BASE, seed_files
 from .readback import expected_fields, read_back

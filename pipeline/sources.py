@@ -1,0 +1,191 @@
+"""Finding and reading record files: discovery below the inputs (with the symlink policy), the names
+files are reported under, and their bytes (size-limited, never read twice). Stage 1 of a run."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .problems import PipelineError, Problem, Reject
+
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file's bytes and the name it is reported under."""
+
+    file: str
+    data: bytes
+    mtime: float = 0.0  # the file's modification time (the release date defaults to the newest)
+
+
+class InputError(PipelineError):
+    """The run cannot start: an input path does not exist or is not readable."""
+
+
+# --------------------------------------------------------------------------- discovery
+
+@dataclass(frozen=True)
+class Found:
+    """A file to read as a record: the path to open and the name it is reported under.
+
+    The name is relative to the input as given on the command line (an absolute input contributes only
+    its last part), so that no local absolute path reaches a published report. A file that must not be
+    read (a symlink pointing outside every input) carries the reason and is rejected unread."""
+
+    path: str
+    name: str
+    unread: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something below an input that is not a record and is not read, with why; listed in the report."""
+
+    name: str
+    reason: str
+
+
+def discover(inputs: Iterable[str | Path]) -> Iterator[Found | Skipped]:
+    """Files named on the command line, and every *.txt below a named folder, in a stable order.
+
+    A folder's files come first (sorted), then its subfolders (sorted); nothing holds the whole listing.
+    Symlinks below a folder are followed only to files inside one of the inputs; symlinked folders are
+    not followed (each would publish its records a second time); both, and unreadable folders and
+    special files, are reported as skipped."""
+    items = [Path(item) for item in inputs]
+    roots = [Path(os.path.realpath(item)) for item in items]
+    for item in items:
+        if os.path.isdir(item):
+            yield from _walk(item, roots)
+        elif os.path.isfile(item):
+            yield Found(str(item), shown_name(item, None))
+        elif os.path.lexists(item):
+            raise InputError(f"input '{item}' is {_kind(item)}, not a record file or a folder of records")
+        else:
+            raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
+
+
+def _walk(root: Path, roots: list[Path]) -> Iterator[Found | Skipped]:
+    problems: list[OSError] = []
+    for folder, folders, files in os.walk(root, onerror=problems.append):
+        yield from (_skipped_folder(root, error) for error in problems)
+        problems.clear()
+        relative_folder = os.path.relpath(folder, root)
+        for name in sorted(folders):
+            if os.path.islink(os.path.join(folder, name)):
+                yield Skipped(shown_name(root, os.path.join(relative_folder, name)),
+                              "a symlinked folder is not followed; name its target on the command line")
+        folders[:] = sorted(name for name in folders if not os.path.islink(os.path.join(folder, name)))
+        for name in sorted(files):
+            if not name.lower().endswith(".txt"):
+                continue
+            path = os.path.join(folder, name)
+            shown = shown_name(root, os.path.join(relative_folder, name))
+            if os.path.islink(path):
+                target = os.path.realpath(path)
+                inside = any(target == str(r) or target.startswith(str(r) + os.sep) for r in roots)
+                if not inside:
+                    yield Found(path, shown, "a symlink to a file outside the input folders; it is not read. "
+                                             "Copy the file in, or name it on the command line")
+                elif os.path.isfile(target):
+                    yield Found(target, shown)
+                else:
+                    yield Skipped(shown, "a symlink to something that is not a file")
+            elif os.path.isfile(path):
+                yield Found(path, shown)
+            else:
+                yield Skipped(shown, f"{_kind(path)}, not a record file")
+    yield from (_skipped_folder(root, error) for error in problems)
+
+
+def _skipped_folder(root: Path, error: OSError) -> Skipped:
+    relative = os.path.relpath(error.filename, root) if error.filename else "?"
+    return Skipped(shown_name(root, relative), f"cannot list this folder ({error.strerror}); check its permissions")
+
+
+def _kind(path: str | Path) -> str:
+    import stat
+
+    mode = os.lstat(path).st_mode
+    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISLNK, "a broken symlink")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def shown_name(root: Path, relative: str | None) -> str:
+    """The name a file is reported under: the input as typed when it is relative and stays inside the
+    working folder, else only its last part; undecodable bytes and control characters escaped."""
+    if not root.is_absolute() and ".." not in root.parts:
+        base = str(root)
+    else:
+        base = os.path.basename(os.path.abspath(root)) or str(root)
+    name = base if relative in (None, ".") else os.path.normpath(os.path.join(base, relative))
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
+def read_sources(found: Iterable[Found | str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Source | Reject]:
+    """Each file's bytes, or a reject for a file that must not or cannot be read (never hashed unread).
+    A plain path is read and reported under its own name."""
+    import stat as stat_module
+
+    for item in found:
+        if not isinstance(item, Found):
+            item = Found(str(item), str(item))
+        if item.unread:
+            yield _reject(item.name, None, "read", item.unread)
+            continue
+        try:
+            fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as error:
+            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check its permissions")
+            continue
+        try:
+            stat = os.fstat(fd)
+            if not stat_module.S_ISREG(stat.st_mode):
+                yield _reject(item.name, None, "read", "not a regular file; a record is a plain text file")
+                continue
+            if stat.st_size > max_bytes:
+                yield _too_large(item.name, stat.st_size, max_bytes)
+                continue
+            data = _read_at_most(fd, max_bytes + 1)
+        except OSError as error:
+            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check the disk")
+            continue
+        finally:
+            os.close(fd)
+        if len(data) > max_bytes:  # it grew after fstat
+            yield _too_large(item.name, len(data), max_bytes)
+            continue
+        yield Source(item.name, data, stat.st_mtime)
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(name: str, size: int, max_bytes: int) -> Reject:
+    return _reject(name, None, "read", f"file is {size:,} bytes or more, over the {max_bytes:,}-byte limit for one "
+                                       "record; split it, or raise the limit with --max-record-bytes")
+
+
+def _reject(file: str, record_id: str | None, stage: str, message: str, field_: str | None = None) -> Reject:
+    return Reject(file, record_id, (Problem(file, record_id, stage, message, field_),))
