@@ -60,4 +60,5 @@ class Printings:
 def conflict_reject(file: str, record_id: str | None, first_file: str, data: bytes | None) -> Reject:
     message = (f"same id and book as {first_file} but different content; keep one version, "
                f"or correct the book name (书籍) if they are different books")
-    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍"),), data=data)
+    return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍", code="conflict.same-book"),),
+                  data=data)

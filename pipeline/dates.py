@@ -11,7 +11,11 @@ _DATE = re.compile(r"^([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})$")  # ASCII digits 
 
 
 class DateError(ValueError):
-    """A date field that cannot be read; the message says what would fix it."""
+    """A date field that cannot be read; the message says what would fix it, code which problem it is."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, order=True)
@@ -59,16 +63,16 @@ def parse_date(text: str) -> PartialDate | None:
         return None
     match = _DATE.match(text)
     if not match:
-        raise DateError(f"'{text}' is not a date; write year-month-day with numbers, 0 for an unknown part (1957-5-0)")
+        raise DateError(f"'{text}' is not a date; write year-month-day with numbers, 0 for an unknown part (1957-5-0)", "date.invalid")
     year, month, day = (int(part) for part in match.groups())
     if year == 0:
-        raise DateError(f"'{text}' has no year but a month or day; write 0-0-0 for no date, or add the year")
+        raise DateError(f"'{text}' has no year but a month or day; write 0-0-0 for no date, or add the year", "date.no-year")
     if not 1 <= month <= 12 and month != 0:
-        raise DateError(f"'{text}' has month {month}; use 1-12, or 0 when the month is unknown")
+        raise DateError(f"'{text}' has month {month}; use 1-12, or 0 when the month is unknown", "date.month")
     if month == 0 and day != 0:
-        raise DateError(f"'{text}' has a day but no month; write the month, or 0 for the day too")
+        raise DateError(f"'{text}' has a day but no month; write the month, or 0 for the day too", "date.day-without-month")
     if day and day > calendar.monthrange(year, month)[1]:
-        raise DateError(f"'{text}' does not exist: {year}-{month} has {calendar.monthrange(year, month)[1]} days")
+        raise DateError(f"'{text}' does not exist: {year}-{month} has {calendar.monthrange(year, month)[1]} days", "date.impossible")
     return PartialDate(year, month, day)
 
 
@@ -79,9 +83,9 @@ def parse_dates(text: str, *, is_range: bool) -> tuple[PartialDate, ...]:
         if len(dates) != 2:
             raise DateError(
                 f"a range (是否是时间段：true) needs exactly two dates, found {len(dates)}; "
-                "give start,end or set 是否是时间段：false"
+                "give start,end or set 是否是时间段：false", "range.count"
             )
         start, end = dates
         if end.latest() < start.earliest():
-            raise DateError(f"the range ends ({end.source}) before it starts ({start.source}); swap the two dates")
+            raise DateError(f"the range ends ({end.source}) before it starts ({start.source}); swap the two dates", "range.reversed")
     return dates

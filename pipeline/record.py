@@ -144,7 +144,7 @@ def parse_source(source: Source) -> Record | Reject:
         return parse_text(text, file=source.file, warnings=warnings)
     except RecordError as error:
         return Reject(source.file, record_id, (
-            Problem(source.file, record_id, "parse", str(error), error.field),
+            Problem(source.file, record_id, "parse", str(error), error.field, code=error.code),
         ), data=source.data)
 
 
@@ -174,18 +174,21 @@ def decode(data: bytes) -> tuple[str, list[tuple[str | None, str]]]:
     """Text of a file: UTF-8 (a BOM is dropped), else UTF-16/32 or GB18030, with a warning; LF line ends."""
     warnings: list[tuple[str | None, str]] = []
     if not data.strip():
-        raise RecordError("the file is empty; it needs an 'id:' line, the header fields, 正文： and 描述：")
+        raise RecordError("the file is empty; it needs an 'id:' line, the header fields, 正文： and 描述：",
+                          code="decode.empty")
     for prefix, codec, what in _WIDE:
         if data.startswith(prefix):
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as error:
-                raise RecordError(f"broken {codec.upper()} at offset {error.start}; re-save the file as UTF-8") from None
-            warnings.append((None, f"decoded as {what}; re-save as UTF-8"))
+                raise RecordError(f"broken {codec.upper()} at offset {error.start}; re-save the file as UTF-8",
+                                  code="decode.broken-wide") from None
+            warnings.append((None, f"decoded as {what}; re-save as UTF-8", "decode.wide"))
             return _lf(text).lstrip("\ufeff"), warnings
     nul = data.find(b"\x00")
     if nul >= 0 and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"id"):
-        raise RecordError(f"binary data (a NUL byte at offset {nul}, no 'id:' line); this is not a text record")
+        raise RecordError(f"binary data (a NUL byte at offset {nul}, no 'id:' line); this is not a text record",
+                          code="decode.binary")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -194,9 +197,10 @@ def decode(data: bytes) -> tuple[str, list[tuple[str | None, str]]]:
         except UnicodeDecodeError:
             raise RecordError(
                 f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) nor GB18030; "
-                "re-save the file as UTF-8"
+                "re-save the file as UTF-8", code="decode.invalid"
             ) from None
-        warnings.append((None, f"not valid UTF-8 (offset {error.start}); decoded as GB18030, check the text and re-save as UTF-8"))
+        warnings.append((None, f"not valid UTF-8 (offset {error.start}); decoded as GB18030, check the text and re-save as UTF-8",
+                         "decode.gb18030"))
     return _lf(text), warnings
 
 
@@ -210,7 +214,8 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
     """Parse one record's text. Raises RecordError for what makes it unusable."""
     found: list[tuple[str | None, str]] = list(warnings)
     if "\n\ufeff" in text:  # files joined together leave a byte-order mark at the start of a line
-        found.append((None, f"{text.count(chr(10) + chr(0xFEFF))} byte-order mark(s) at the start of a line removed"))
+        found.append((None, f"{text.count(chr(10) + chr(0xFEFF))} byte-order mark(s) at the start of a line removed",
+                      "text.bom"))
         text = text.replace("\n\ufeff", "\n")
     lines = text.split("\n")
     values: dict = {"id": _parse_id(lines[0] if lines else "")}
@@ -240,7 +245,7 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
             try:
                 values[f.attribute] = parse_dates(texts[f.attribute], is_range=is_range)
             except DateError as error:
-                raise RecordError(str(error), field=f.label) from None
+                raise RecordError(str(error), field=f.label, code=error.code) from None
     for f in fields:
         if f.kind == "list" and f.attribute in raw:
             values[f.attribute] = _split_list(_clean(raw[f.attribute], f.attribute, found), f, found)
@@ -252,27 +257,30 @@ def parse_text(text: str, *, file: str, warnings: Iterable[tuple[str | None, str
         values=values,
         texts=texts,
         extra=tuple((label, _clean(value, label, found)) for label, value in extra),
-        warnings=tuple(Problem(file, record_id, "parse", message, field_, "warning") for field_, message in found),
+        warnings=tuple(Problem(file, record_id, "parse", message, field_, "warning", code)
+                       for field_, message, code in found),
     )
 
 
 def _check_title(title: str) -> None:
     if not title:
-        raise RecordError("the title is empty; write the article's title after 标题：", field=LABEL_OF["title"])
+        raise RecordError("the title is empty; write the article's title after 标题：", field=LABEL_OF["title"],
+                          code="title.empty")
     if not _visible(title):
         raise RecordError("the title has only invisible characters (zero-width, format or space characters); "
-                          "write the article's title after 标题：", field=LABEL_OF["title"])
+                          "write the article's title after 标题：", field=LABEL_OF["title"], code="title.invisible")
 
 
 def _parse_id(line: str) -> str:
     match = _ID_LINE.match(line.strip())
     if not match:
-        raise RecordError("the first line must be 'id: <id>' (ASCII colon and a space)", field=ID_LABEL)
+        raise RecordError("the first line must be 'id: <id>' (ASCII colon and a space)", field=ID_LABEL,
+                          code="id.missing")
     record_id = match.group(1).strip()
     if not SAFE_ID.match(record_id):
         raise RecordError(
             f"id {record_id!r} cannot make a safe IRI or file name; use 1-128 ASCII letters, digits, '-' or '_'",
-            field=ID_LABEL,
+            field=ID_LABEL, code="id.unsafe",
         )
     return record_id
 
@@ -282,7 +290,8 @@ def _split_header(lines: list[str]) -> tuple[list[str], int]:
     for index, line in enumerate(lines[1:], start=1):
         if _section_label(line) == BODY_LABEL:
             return [l for l in lines[1:index] if l.strip()], index
-    raise RecordError("no '正文：' line; the body must follow the header after a blank line", field=BODY_LABEL)
+    raise RecordError("no '正文：' line; the body must follow the header after a blank line", field=BODY_LABEL,
+                      code="section.no-body")
 
 
 def _section_label(line: str) -> str | None:
@@ -303,31 +312,36 @@ def _read_header(header: list[str], found: list) -> tuple[dict[str, str], list[t
         if not match:
             raise RecordError(
                 f"header line {line.strip()[:40]!r} has no label; write 'label：value' with a full-width colon",
+                code="header.no-label",
             )
         label, colon, value = match.groups()
         known = by_label.get(label)
         if colon == ":" and known is not None:
-            found.append((label, f"'{label}:' has an ASCII colon; read as '{label}：', write the full-width colon"))
+            found.append((label, f"'{label}:' has an ASCII colon; read as '{label}：', write the full-width colon",
+                          "header.ascii-colon"))
         elif colon == ":":
             raise RecordError(
                 f"header line {line.strip()[:40]!r} has no known label; write 'label：value' with a full-width colon",
+                code="header.no-label",
             )
         if known is None:
-            found.append((label, f"unknown header label '{label}'; its value is kept verbatim as an additional property and no field shifted"))
+            found.append((label, f"unknown header label '{label}'; its value is kept verbatim as an additional property and no field shifted",
+                          "header.unknown"))
             extra.append((label, value))
             continue
         if known.attribute in values:
-            raise RecordError(f"'{label}：' appears twice; keep one", field=label)
+            raise RecordError(f"'{label}：' appears twice; keep one", field=label, code="header.repeated")
         values[known.attribute] = value
         order.append(label)
     missing = [f.label for f in by_label.values() if f.required and f.attribute not in values]
     if missing:
         raise RecordError(
             f"missing header line(s) {', '.join(l + '：' for l in missing)}; write each label, even with an empty value",
-            field=missing[0],
+            field=missing[0], code="header.missing",
         )
     if order != [label for label in by_label if label in order]:
-        found.append((None, "header labels are out of order (" + ",".join(order) + "); read by label, nothing shifted"))
+        found.append((None, "header labels are out of order (" + ",".join(order) + "); read by label, nothing shifted",
+                      "header.order"))
     return values, extra
 
 
@@ -340,7 +354,7 @@ def _split_sections(lines: list[str], body_at: int) -> tuple[str, str]:
             break
     if description_at is None:
         raise RecordError("no '描述：' line after the body; end the record with a blank line and '描述：'",
-                          field=DESCRIPTION_LABEL)
+                          field=DESCRIPTION_LABEL, code="section.no-description")
     body_lines = lines[body_at + 1:description_at]
     # the blank line before 描述： separates sections; it is not part of the body
     if body_lines and body_lines[-1] == "":
@@ -355,7 +369,7 @@ def _parse_flag(value: str, f: Field) -> bool:
     if lowered == "":
         return False
     raise RecordError(f"'{value}' is neither true nor false; write {f.label}：true for a range, false otherwise",
-                      field=f.label)
+                      field=f.label, code="range.flag")
 
 
 def _split_list(value: str, f: Field, found: list) -> tuple[str, ...]:
@@ -366,11 +380,11 @@ def _split_list(value: str, f: Field, found: list) -> tuple[str, ...]:
         if not item:
             empty += 1
         elif item in items:
-            found.append((f.label, f"'{item}' is listed twice; kept once"))
+            found.append((f.label, f"'{item}' is listed twice; kept once", "list.duplicate"))
         else:
             items[item] = None
     if value.strip() and empty:
-        found.append((f.label, f"{empty} empty item(s) between commas dropped"))
+        found.append((f.label, f"{empty} empty item(s) between commas dropped", "list.empty-item"))
     return tuple(items)
 
 
@@ -392,7 +406,7 @@ def _ascii_digits(value: str, found: list, f: Field) -> str:
                         for c in value)
     if converted != value:
         found.append((f.label, f"'{value}' has full-width or non-ASCII digits; read as '{converted}'; "
-                                         "write ASCII digits"))
+                                         "write ASCII digits", "date.digits"))
     return converted
 
 
@@ -402,11 +416,12 @@ def _clean(value: str, attr: str, found: list, *, strip: bool = True) -> str:
     No Unicode normalisation: NFC would rewrite CJK compatibility ideographs the source chose."""
     if _CONTROL.search(value):
         count = len(_CONTROL.findall(value))
-        found.append((LABEL_OF.get(attr, attr), f"{count} control character(s) removed; they cannot be published"))
+        found.append((LABEL_OF.get(attr, attr), f"{count} control character(s) removed; they cannot be published",
+                      "text.control"))
         value = _CONTROL.sub("", value)
     if _BIDI.search(value):
         codes = sorted({f"U+{ord(c):04X}" for c in _BIDI.findall(value)})
         found.append((LABEL_OF.get(attr, attr), f"{len(_BIDI.findall(value))} bidirectional control character(s) "
                       f"({', '.join(codes)}) kept; they can make text display in a misleading order, remove them "
-                      "unless the text needs them"))
+                      "unless the text needs them", "text.bidi"))
     return value.strip() if strip else value

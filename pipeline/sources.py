@@ -144,24 +144,27 @@ def read_sources(found: Iterable[Found | str | Path], *, max_bytes: int = DEFAUL
         if not isinstance(item, Found):
             item = Found(str(item), str(item))
         if item.unread:
-            yield _reject(item.name, None, "read", item.unread)
+            yield _reject(item.name, None, "read", item.unread, code="read.symlink-outside")
             continue
         try:
             fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as error:
-            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check its permissions")
+            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check its permissions",
+                          code="read.unreadable")
             continue
         try:
             stat = os.fstat(fd)
             if not stat_module.S_ISREG(stat.st_mode):
-                yield _reject(item.name, None, "read", "not a regular file; a record is a plain text file")
+                yield _reject(item.name, None, "read", "not a regular file; a record is a plain text file",
+                              code="read.not-regular")
                 continue
             if stat.st_size > max_bytes:
                 yield _too_large(item.name, stat.st_size, max_bytes)
                 continue
             data = _read_at_most(fd, max_bytes + 1)
         except OSError as error:
-            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check the disk")
+            yield _reject(item.name, None, "read", f"cannot read the file ({error.strerror}); check the disk",
+                          code="read.unreadable")
             continue
         finally:
             os.close(fd)
@@ -184,8 +187,9 @@ def _read_at_most(fd: int, limit: int) -> bytes:
 
 def _too_large(name: str, size: int, max_bytes: int) -> Reject:
     return _reject(name, None, "read", f"file is {size:,} bytes or more, over the {max_bytes:,}-byte limit for one "
-                                       "record; split it, or raise the limit with --max-record-bytes")
+                                       "record; split it, or raise the limit with --max-record-bytes",
+                   code="read.too-large")
 
 
-def _reject(file: str, record_id: str | None, stage: str, message: str, field_: str | None = None) -> Reject:
-    return Reject(file, record_id, (Problem(file, record_id, stage, message, field_),))
+def _reject(file: str, record_id: str | None, stage: str, message: str, *, code: str) -> Reject:
+    return Reject(file, record_id, (Problem(file, record_id, stage, message, None, code=code),))

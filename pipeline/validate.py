@@ -51,6 +51,11 @@ def load_shapes(folder: str | Path | None = None):
     return shapes
 
 
+def shacl_code(result: Result) -> str:
+    """shacl.MinCount for a sh:MinCountConstraintComponent result, and so on."""
+    return "shacl." + result.component.removesuffix("ConstraintComponent")
+
+
 def field_of(result: Result) -> str | None:
     """The record field a SHACL result is about, so that messages name it."""
     if result.path:
@@ -204,13 +209,14 @@ class Validator:
     def _outcome(self, record: Record, triples: list[Triple], results: list[Result]):
         problems = [
             Problem(record.file, record.id, "validate", f"{r.message} (<{r.focus}>)", field_of(r),
-                    "error" if r.severity == "Violation" else "warning")
+                    "error" if r.severity == "Violation" else "warning", shacl_code(r))
             for r in results
         ]
         warnings = list(record.warnings) + [p for p in problems if p.severity == "warning"]
         errors = [p for p in problems if p.severity == "error"]
         if self.strict and warnings:
-            errors += [Problem(p.file, p.id, p.stage, p.message + " (--strict)", p.field) for p in warnings]
+            errors += [Problem(p.file, p.id, p.stage, p.message + " (--strict)", p.field, code="strict.warning")
+                       for p in warnings]
         if errors:
             return Reject(record.file, record.id, tuple(errors + [w for w in warnings if not self.strict]))
         return Validated(record, triples, tuple(warnings))
