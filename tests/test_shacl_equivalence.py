@@ -124,3 +124,66 @@ def test_unsupported_feature_is_refused_clearly():
 ])
 def test_lexical_forms(value, datatype, ok):
     assert well_formed(value, "http://www.w3.org/2001/XMLSchema#" + datatype) is ok
+
+
+# ---------------------------------------------------------------- every component the builtin engine runs
+
+COMPONENT_PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/c/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+"""
+# component -> (property shape constraints on ex:p of every ex:T, a conforming value list, a failing one)
+COMPONENT_CASES = {
+    "minCount": ("sh:minCount 2", 'ex:a, ex:b', "ex:a"),
+    "maxCount": ("sh:maxCount 1", "ex:a", "ex:a, ex:b"),
+    "datatype": ("sh:datatype xsd:integer", '"1"^^xsd:integer', '"x"'),
+    "class": ("sh:class ex:C", "ex:c", "ex:d"),
+    "or": ("sh:or ( [ sh:datatype xsd:integer ] [ sh:nodeKind sh:IRI ] )", 'ex:a, "2"^^xsd:integer', '"x"'),
+    "pattern": ('sh:pattern "^a+$"', '"aaa"', '"ab"'),
+    "pattern with flags": ('sh:pattern "^A+$" ; sh:flags "i"', '"aaa"', '"ab"'),
+    "minLength": ("sh:minLength 3", '"abc"', '"ab"'),
+    "maxLength": ("sh:maxLength 3", '"abc"', '"abcd"'),
+    "languageIn": ('sh:languageIn ( "zh" "en" )', '"x"@zh-Hans, "y"@en', '"z"@fr, "w"'),
+    "nodeKind IRI": ("sh:nodeKind sh:IRI", "ex:a", '"a"'),
+    "nodeKind Literal": ("sh:nodeKind sh:Literal", '"a"', "ex:a"),
+    "in": ('sh:in ( ex:a "b" )', 'ex:a, "b"', 'ex:c, "b"@en'),
+    "hasValue": ("sh:hasValue ex:a", "ex:a, ex:b", "ex:b"),
+    "node": ("sh:node [ sh:property [ sh:path ex:q ; sh:minCount 1 ] ]", "ex:c", "ex:d"),
+    "not": ("sh:not [ sh:datatype xsd:integer ]", '"x"', '"1"^^xsd:integer'),
+}
+
+
+def component_graphs(constraints: str, values: str) -> tuple[Graph, Graph]:
+    shapes = Graph().parse(data=COMPONENT_PREFIXES + f"""
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path ex:p ; {constraints} ; sh:message "ex:p is off" ] .""", format="turtle")
+    data = Graph().parse(data=COMPONENT_PREFIXES + f"""
+        ex:x a ex:T ; ex:p {values} .
+        ex:c a ex:C ; ex:q "has q" .  ex:d ex:r "no q" .""", format="turtle")
+    return shapes, data
+
+
+@pytest.mark.parametrize("component", sorted(COMPONENT_CASES))
+def test_each_component_agrees_with_pyshacl(component):
+    constraints, good, bad = COMPONENT_CASES[component]
+    for values, failing in ((good, False), (bad, True)):
+        shapes, data = component_graphs(constraints, values)
+        keys = {engine: sorted((r.key, r.message) for r in validate_graph(data, shapes, engine=engine).results)
+                for engine in ("builtin", "pyshacl")}
+        assert keys["builtin"] == keys["pyshacl"], (component, values)
+        assert bool(keys["pyshacl"]) == failing, (component, values, keys)
+
+
+def test_the_cases_cover_every_component_the_builtin_engine_runs():
+    from pipeline.shacl import COMPONENTS
+
+    covered = {name.split()[0] for name in COMPONENT_CASES}
+    assert covered == set(COMPONENTS)
+
+
+@pytest.mark.parametrize("constraint", ["sh:uniqueLang true", "sh:equals ex:q", "sh:minInclusive 1",
+                                        "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1",
+                                        "sh:xone ( [ sh:class ex:C ] )", "sh:and ( [ sh:class ex:C ] )"])
+def test_an_unsupported_component_fails_loading_clearly(constraint):
+    shapes, _ = component_graphs(constraint, "ex:a")
+    with pytest.raises(UnsupportedShapes, match="--validator pyshacl"):
+        compile_shapes(shapes)
