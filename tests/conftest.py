@@ -24,3 +24,17 @@ def seeds_release(tmp_path_factory):
 
 def seed_files() -> list[Path]:
     return sorted(SEEDS.rglob("*.txt"))
+
+
+def seed_facts() -> dict:
+    """What the seeds hold, counted from the records themselves (so adding a seed breaks no test):
+    records, distinct articles, and the warnings a run must report (the parser's, plus one per record
+    without a date, which the shapes warn about), with the ids of the records that have any."""
+    from pipeline.record import Record, parse_source
+    from pipeline.sources import read_sources
+
+    records = [parse_source(source) for source in read_sources(seed_files())]
+    assert all(isinstance(record, Record) for record in records)
+    warned = {r.id: len(r.warnings) + (0 if r.dates else 1) for r in records}
+    return {"records": len(records), "articles": len({r.id for r in records}),
+            "warnings": sum(warned.values()), "warned_ids": {i for i, n in warned.items() if n}}

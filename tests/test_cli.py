@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import EXIT_FAILED, EXIT_REJECTS, EXIT_USAGE, main
 
-from .conftest import BASE, ROOT, SEEDS
+from .conftest import BASE, ROOT, SEEDS, seed_facts
 
 
 @pytest.fixture
@@ -23,11 +23,12 @@ def test_run_publishes_seeds(runner, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(main, ["run", str(SEEDS), "-o", str(out), "--base", BASE])
     assert result.exit_code == 0, result.output
-    assert "read 48 records: 48 published, 0 rejected" in result.output
+    facts = seed_facts()
+    assert f"read {facts['records']} records: {facts['records']} published, 0 rejected" in result.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["read"] == report["published"] + report["rejected"] == 48
+    assert report["read"] == report["published"] + report["rejected"] == facts["records"]
     assert {"articles.ttl", "articles.jsonld", "articles.nt", "context.jsonld"} <= set(report["files"])
-    assert report["warnings"] == len(report["warning_list"]) == 2
+    assert report["warnings"] == len(report["warning_list"]) == facts["warnings"]
     no_date = [w for w in report["warning_list"] if w["id"] == "003d3951a8"]
     assert no_date[0]["field"] == "日期" and no_date[0]["stage"] == "validate" and no_date[0]["severity"] == "warning"
 
@@ -111,8 +112,10 @@ def test_strict_turns_warnings_into_rejects(runner, tmp_path):
     result = runner.invoke(main, ["run", str(SEEDS), "-o", str(out), "--strict"])
     assert result.exit_code == EXIT_REJECTS, result.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["rejected"] == 2 and report["published"] == 46 and report["read"] == 48
-    assert {r["id"] for r in report["rejects"]} == {"0045dd0a4b", "003d3951a8"}
+    facts = seed_facts()
+    warned = facts["warned_ids"]
+    assert report["rejected"] == len(warned) and report["published"] == facts["records"] - len(warned)
+    assert {r["id"] for r in report["rejects"]} == warned
     assert all("--strict" in r["message"] for r in report["rejects"])
 
 
