@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline.record import format_record  # noqa: E402
 
 HAN = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -81,9 +85,9 @@ def record(rng: random.Random, pools: Pools, article_id: str, book: tuple[str, s
     tags = ",".join(rng.sample(pools.tags, rng.randint(1, 8)))
     origin = rng.choice(("", "", "", "根据文件的翻印件打印", f"《{han(rng, 6)}》, {han(rng, 8)}, {rng.randint(1, 300)}-{rng.randint(301, 600)}"))
     description = rng.choice(("", "", "", han(rng, rng.randint(10, 60)) + "。"))
-    return (f"id: {article_id}\n标题：{han(rng, rng.randint(8, 40))}\n日期：{dates}\n是否是时间段：{is_range}\n"
-            f"作者：{authors}\n来源：{origin}\n标签：{tags}\n书籍：{book[1]}\n书籍作者：{book[2]}\n\n"
-            f"正文：\n{body(rng)}\n\n描述：\n{description}\n")
+    return format_record(dict(id=article_id, title=han(rng, rng.randint(8, 40)), dates=dates, is_range=is_range,
+                              authors=authors, origin=origin, tags=tags, book=book[1], book_author=book[2],
+                              body=body(rng), description=description))
 
 
 def generate(out: Path, records: int, seed: int) -> int:

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 from .dates import PartialDate
 from .iris import Minter
 from .problems import OptionError, Reject
-from .record import Record
+from .record import Record, header_fields
 from .terms import Lit, Triple
 from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
 
@@ -43,6 +43,17 @@ PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
     "body": (SCHEMA.articleBody,),
     "description": (DCTERMS.description,),
 }
+
+
+MAPPED_FIELDS = set(PREDICATES_OF_FIELD) | {"is_range"}  # the fields this module has a rule for
+
+
+def _unmapped(record: Record) -> tuple[tuple[str, str], ...]:
+    """Fields of the record format that no rule here maps (one added to the table, say): published
+    verbatim as additional properties, like unknown labels, so that no value is lost silently."""
+    return tuple((f.label, value if isinstance(value, str) else ",".join(map(str, value)))
+                 for f in header_fields() if f.attribute not in MAPPED_FIELDS
+                 for value in (getattr(record, f.attribute),) if value)
 
 
 def is_corporate(name: str) -> bool:
@@ -120,7 +131,7 @@ class Mapper:
         if record.description:
             add((printing, DCTERMS.description, self.text(record.description)))
             add((printing, SCHEMA.description, self.text(record.description)))
-        for label, value in record.extra:
+        for label, value in record.extra + _unmapped(record):
             node = m.extra(printing, label)
             add((printing, SCHEMA.additionalProperty, node))
             add((node, RDF_TYPE, SCHEMA.PropertyValue))
