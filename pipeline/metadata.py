@@ -69,26 +69,6 @@ class Describe:
         return self.options.minted_base
 
     @property
-    def title(self) -> str:
-        return self.options.title
-
-    @property
-    def license(self) -> str:
-        return self.options.license
-
-    @property
-    def publisher(self) -> str:
-        return self.options.publisher
-
-    @property
-    def sparql_endpoint(self) -> str | None:
-        return self.options.sparql_endpoint
-
-    @property
-    def lang(self) -> str:
-        return self.options.lang
-
-    @property
     def dataset(self) -> str:
         return self.base + "dataset"
 
@@ -120,16 +100,16 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
     publisher = info.base + "publisher"
     out: list[Triple] = [
         (d, RDF_TYPE, VOID.Dataset), (d, RDF_TYPE, DCAT.Dataset),
-        (d, DCTERMS.title, en(info.title)),
+        (d, DCTERMS.title, en(info.options.title)),
         (d, DCTERMS.description, en(
             f"{records} article records as printed in books and newspapers, published as Dublin Core and "
             f"schema.org linked data with SKOS tags; every record validated against SHACL shapes.")),
-        (d, DCTERMS.license, info.license),
+        (d, DCTERMS.license, info.options.license),
         (d, DCTERMS.publisher, publisher),
-        (publisher, RDF_TYPE, FOAF.Organization), (publisher, FOAF.name, Lit(info.publisher)),
+        (publisher, RDF_TYPE, FOAF.Organization), (publisher, FOAF.name, Lit(info.options.publisher)),
         (d, DCTERMS.created, Lit(info.date, None, XSD.date)),
         (d, DCTERMS.modified, Lit(info.date, None, XSD.date)),
-        (d, DCTERMS.language, "http://id.loc.gov/vocabulary/iso639-1/" + info.lang.split("-")[0].lower()),
+        (d, DCTERMS.language, "http://id.loc.gov/vocabulary/iso639-1/" + info.options.lang.split("-")[0].lower()),
         (d, VOID.triples, integer(stats.triples)),
         (d, VOID.entities, integer(stats.subjects)),
         (d, VOID.distinctSubjects, integer(stats.subjects)),
@@ -141,8 +121,8 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
     out += [(d, VOID.vocabulary, PREFIXES[prefix]) for prefix in VOCABULARIES]
     if stats.example:
         out.append((d, VOID.exampleResource, stats.example))
-    if info.sparql_endpoint:
-        out.append((d, VOID.sparqlEndpoint, info.sparql_endpoint))
+    if info.options.sparql_endpoint:
+        out.append((d, VOID.sparqlEndpoint, info.options.sparql_endpoint))
     for cls, count in sorted(stats.classes.items()):
         node = f"{d}/class/{key(cls)}"
         out += [(d, VOID.classPartition, node), (node, VOID["class"], cls), (node, VOID.entities, integer(count))]
@@ -197,14 +177,14 @@ def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: i
         "@context": {"@vocab": PREFIXES["schema"]},
         "@type": "Dataset",
         "@id": info.dataset,
-        "name": info.title,
+        "name": info.options.title,
         "description": f"{records} article records as printed in books and newspapers, published as linked data "
                        f"({stats.triples} triples).",
-        "license": {"@id": info.license},
-        "publisher": {"@type": "Organization", "@id": info.base + "publisher", "name": info.publisher},
+        "license": {"@id": info.options.license},
+        "publisher": {"@type": "Organization", "@id": info.base + "publisher", "name": info.options.publisher},
         "dateCreated": info.date,
         "dateModified": info.date,
-        "inLanguage": info.lang,
+        "inLanguage": info.options.lang,
         "isAccessibleForFree": True,
         "keywords": ["history", "China", "articles", "linked data"],
         "distribution": [

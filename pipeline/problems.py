@@ -117,13 +117,9 @@ def known_code(code: str) -> bool:
 
 
 def codes_markdown() -> str:
-    """docs/problems.md, from CODES: `python -m pipeline.problems > docs/problems.md` regenerates it."""
+    """docs/problems.md, from CODES (`python -m tests.regenerate docs` writes it)."""
     rows = "".join(f"| `{code}` | {meaning} |\n" for code, meaning in CODES.items())
     return ("# Problem codes\n\nEvery reject and warning in `report.json` (and in `rejects/*.reason.txt`) carries one "
             "of these codes. Codes are stable: match them in scripts, not the messages, which may be reworded.\n"
-            "Generated from `pipeline/problems.py` by `python -m pipeline.problems > docs/problems.md`.\n\n"
+            "Generated from `pipeline/problems.py` by `python -m tests.regenerate docs`.\n\n"
             "| code | meaning |\n| --- | --- |\n" + rows)
-
-
-if __name__ == "__main__":
-    print(codes_markdown(), end="")

@@ -46,6 +46,13 @@ FIELDS: tuple[Field, ...] = (
 DEFAULTS = {"text": "", "list": (), "dates": (), "flag": False, "section": ""}
 
 
+def fields_markdown() -> str:
+    """The field table of docs/mapping.md, from FIELDS (`python -m tests.regenerate docs` writes it)."""
+    rows = "".join(f"| `{f.label}{'：' if f.kind != 'id' else ':'}` | `{f.attribute}` | {f.kind} | "
+                   f"{'yes' if f.required else 'no'} | {f.about} |\n" for f in FIELDS)
+    return "| label | attribute | kind | required | what it holds |\n| --- | --- | --- | --- | --- |\n" + rows
+
+
 def header_fields(fields: tuple[Field, ...] | None = None) -> tuple[Field, ...]:
     return tuple(f for f in (fields or FIELDS) if f.kind not in ("id", "section"))
 
