@@ -38,3 +38,15 @@ def seed_facts() -> dict:
     warned = {r.id: len(r.warnings) + (0 if r.dates else 1) for r in records}
     return {"records": len(records), "articles": len({r.id for r in records}),
             "warnings": sum(warned.values()), "warned_ids": {i for i, n in warned.items() if n}}
+
+
+def dump_triples(data: bytes, dump) -> set:
+    """The triples of one dump's bytes, parsed strictly by pyoxigraph (gunzipped first if compressed)."""
+    import gzip
+
+    import pyoxigraph
+
+    if dump.compression:
+        data = gzip.decompress(data)
+    fmt = pyoxigraph.RdfFormat.from_media_type(dump.media_type)
+    return {(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(data, format=fmt)}
