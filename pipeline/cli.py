@@ -71,9 +71,9 @@ def failed(error: PipelineError) -> Failed:
     return Failed(str(error), error.exit_code)
 
 
-@click.group(cls=Pipeline, epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
+@click.group(cls=Pipeline, context_settings={"help_option_names": ["-h", "--help"]}, epilog="Examples:\n\n\b\n  pipeline run seeds/ -o output/\n  pipeline validate output/articles.ttl\n"
                      "  pipeline query docs/queries/01-articles-by-author.rq\n  pipeline serve output/")
-@click.version_option(__version__, prog_name="pipeline")
+@click.version_option(__version__, "-V", "--version", prog_name="pipeline")
 def main() -> None:
     """Publish Chinese historical article records as validated Dublin Core + schema.org linked data."""
 

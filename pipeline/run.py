@@ -22,10 +22,10 @@ from .options import Options
 from .sources import Found, InputError, Skipped, discover
 from .release import Lock, OutputError, Quarantine, Staging, check_overlap, inspect, resolve_out
 from .report import Report
+from .resources import template
 from .serialize import DUMPS, Prefixes
 from .validate import PYSHACL_BATCH
 
-OUTPUT_README = Path(__file__).with_name("output_readme.md")
 
 Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
 
@@ -163,7 +163,7 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Descr
     write_void(staging / "void.ttl", void_triples(info, stats, files, report.read, read.manifest.hexdigest()),
                prefixes)
     write_dataset(staging / "dataset.jsonld", dataset_jsonld(info, files, report.read, stats))
-    (staging / "README.md").write_text(OUTPUT_README.read_text(encoding="utf-8"), encoding="utf-8")
+    (staging / "README.md").write_text(template("output_readme.md"), encoding="utf-8")
     report.close_logs()
     report.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir())
                     if p.is_file() and not p.name.startswith(".")}

@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from .resources import queries_dir
 from .sandbox import MAX_QUERY_BYTES, Limits, Pool, PoolClosed, QueryFailed
 from .sparql import EndpointError, ensure_store, hold, let_go, release_digest, remove_unused_versions, store_path
 
-QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
 DEFAULT_QUERY = "SELECT ?article ?title WHERE {\n  ?article a <http://schema.org/Article> ;\n" \
                 "           <http://purl.org/dc/terms/title> ?title .\n} LIMIT 20"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -273,9 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _examples() -> dict[str, str]:
-    if not QUERIES.is_dir():
+    folder = queries_dir()
+    if not folder.is_dir():
         return {}
-    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(QUERIES.glob("*.rq"))}
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.rq"))}
 
 
 def _results_table(answer) -> str:

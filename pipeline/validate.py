@@ -31,7 +31,9 @@ class ShapesError(PipelineError):
 
 
 def default_shapes_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "shapes"
+    from .resources import shapes_dir
+
+    return shapes_dir()
 
 
 def load_shapes(folder: str | Path | None = None):

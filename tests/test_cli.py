@@ -156,3 +156,24 @@ def test_progress_bar_shows_records_rate_and_eta(capsys):
 def test_no_progress_bar_in_pipes(runner, tmp_path):
     result = runner.invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "o")])
     assert "\r" not in result.output and "ETA" not in result.output
+
+
+def test_short_options_and_the_version_match_the_package_metadata(runner):
+    import importlib.metadata
+
+    from pipeline import __version__
+
+    assert importlib.metadata.version("zh-articles-pipeline") == __version__
+    for flag in ("-V", "--version"):
+        result = runner.invoke(main, [flag])
+        assert result.exit_code == 0 and result.output.strip() == f"pipeline, version {__version__}"
+    for command in ([], ["run"], ["serve"]):
+        assert runner.invoke(main, command + ["-h"]).output == runner.invoke(main, command + ["--help"]).output
+
+
+def test_the_packaged_files_are_found(tmp_path):
+    """Shapes, queries and the release template are read through the package, not relative paths."""
+    from pipeline.resources import queries_dir, shapes_dir, template
+
+    assert list(shapes_dir().glob("*.ttl")) and len(list(queries_dir().glob("*.rq"))) >= 12
+    assert template("output_readme.md").startswith("#")
