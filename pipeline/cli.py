@@ -186,17 +186,19 @@ def summary(report, out: Path, seconds: float) -> str:
     for reject in report.rejects[:10]:
         lines.append(f"  rejected {reject.problems[0]}")
     if report.rejected > 10:
-        lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/report.json"))
+        lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
+    for notice in report.notices:
+        lines.append(f"  placeholder: {notice}")
     if report.read == 0 and not report.stopped:
         lines.append("  no records found: the inputs hold no *.txt record files")
     for skipped in report.skipped[:5]:
         lines.append(f"  skipped {skipped.name}: {skipped.reason}")
     if report.skipped_count > 5:
-        lines.append(f"  ... and {report.skipped_count - 5} more skipped" + ("" if report.stopped else f" in {out}/report.json"))
+        lines.append(f"  ... and {report.skipped_count - 5} more skipped" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
     for warning in report.warnings[:5]:
         lines.append(f"  warning {warning}")
     if report.warning_count > 5:
-        lines.append(f"  ... and {report.warning_count - 5} more warnings" + ("" if report.stopped else f" in {out}/report.json"))
+        lines.append(f"  ... and {report.warning_count - 5} more warnings" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
     return "\n".join(lines)
 
 

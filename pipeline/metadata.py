@@ -69,6 +69,11 @@ class Describe:
         return self.options.minted_base
 
     @property
+    def version(self) -> str:
+        """The release's version label: its date, until a label is asked for."""
+        return self.date
+
+    @property
     def dataset(self) -> str:
         return self.base + "dataset"
 
@@ -85,10 +90,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def checksums(paths: list[Path]) -> dict[str, str]:
-    """sha256 of each file, in parallel threads (hashlib lets go of the GIL on large buffers)."""
+def checksums(paths: list[Path], *, root: Path | None = None) -> dict[str, str]:
+    """sha256 of each file, by name (relative to root, if given), in parallel threads (hashlib lets go
+    of the GIL on large buffers)."""
+    names = [str(p.relative_to(root)) if root else p.name for p in paths]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip((p.name for p in paths), pool.map(sha256_of, paths)))
+        return dict(zip(names, pool.map(sha256_of, paths)))
 
 
 def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]], records: int,

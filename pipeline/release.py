@@ -13,7 +13,7 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -21,6 +21,7 @@ from .problems import PipelineError
 
 MARKER = ".zh-articles-release.json"   # written last into every release; lists every file the run wrote
 STAGING_MARKER = ".zh-articles-staging"  # written first into every staging folder
+PUBLISHER = "_publisher"  # the report and the quarantine: for the publisher, not part of what is published
 TOOL = "zh-articles-pipeline"
 # what a release written before the marker existed holds (report.json lists its top-level files)
 _LEGACY_REJECT = re.compile(r"^\d{4}-.*\.(reason\.txt|record)$")
@@ -36,6 +37,7 @@ class Previous:
 
     exists: bool
     published: int = 0
+    about: dict = field(default_factory=dict)  # what its marker remembered (date, input digest, dumps, counts)
 
 
 # --------------------------------------------------------------------------- where the release goes
@@ -127,7 +129,7 @@ def _check_marked(out: Path, marker: Path, found: dict[str, os.stat_result]) -> 
                   else f"files changed since the run wrote them: {', '.join(changed[:3])}")
         raise OutputError(f"output folder '{out}' is a release, but it holds {detail}; move them away "
                           "(or name another folder) so that nothing of yours is replaced")
-    return Previous(True, published)
+    return Previous(True, published, written.get("about", {}))
 
 
 def _is_plain_file(stat: os.stat_result) -> bool:
@@ -161,12 +163,13 @@ def _check_legacy(out: Path, found: dict[str, os.stat_result]) -> Previous:
     return Previous(True, published)
 
 
-def write_marker(folder: Path, *, read: int, published: int) -> None:
+def write_marker(folder: Path, *, read: int, published: int, about: dict | None = None) -> None:
     """The last file of a release: every other file with its size (no times, so reruns stay identical)."""
     listing = {name: stat for name, stat in sorted(_listing(folder).items()) if name != STAGING_MARKER}
     files = {name: stat.st_size for name, stat in listing.items() if _is_plain_file(stat)}
     folders = [name for name, stat in listing.items() if not _is_plain_file(stat)]
-    document = {"tool": TOOL, "read": read, "published": published, "files": files, "folders": folders}
+    document = {"tool": TOOL, "read": read, "published": published, "about": about or {}, "files": files,
+                "folders": folders}
     (folder / MARKER).write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -258,10 +261,10 @@ class Staging:
         if self.path.exists() and (self.path / STAGING_MARKER).exists():  # not published: abandon it
             shutil.rmtree(self.path, ignore_errors=True)
 
-    def publish(self, *, read: int, published: int) -> None:
+    def publish(self, *, read: int, published: int, about: dict | None = None) -> None:
         """Mark the finished staging folder as a release and swap it into place; the previous one goes."""
         (self.path / STAGING_MARKER).unlink()
-        write_marker(self.path, read=read, published=published)
+        write_marker(self.path, read=read, published=published, about=about)
         os.chmod(self.path, 0o755)
         if not self.out.exists():
             os.rename(self.path, self.out)
@@ -308,7 +311,7 @@ class Quarantine:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        folder.mkdir()
+        folder.mkdir(parents=True)
         self.count = 0
 
     def add(self, reject) -> None:

@@ -33,6 +33,7 @@ class Report:
     files: dict[str, int] = field(default_factory=dict)      # written file -> bytes
     stopped: str | None = None  # why the run stopped early (--max-rejects), if it did
     skipped: list = field(default_factory=list)  # record.Skipped: below the inputs, not records, not read
+    notices: list = field(default_factory=list)  # what the release left at a placeholder (readme.placeholders)
     _reject_log: IO[str] | None = field(default=None, repr=False)
     _warning_log: IO[str] | None = field(default=None, repr=False)
 
@@ -86,6 +87,7 @@ class Report:
                     for index, line in enumerate(entries):
                         stream.write(("\n    " if index == 0 else ",\n    ") + line.rstrip("\n"))
                 stream.write("\n  ],\n")
+            stream.write('  "notices": ' + json.dumps(self.notices, ensure_ascii=False) + ",\n")
             stream.write('  "skipped_list": ' + json.dumps([{"file": s.name, "reason": s.reason} for s in self.skipped],
                                                           ensure_ascii=False) + ",\n")
             stream.write('  "files": ' + json.dumps(dict(sorted(self.files.items())), ensure_ascii=False) + "\n}\n")

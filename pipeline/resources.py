@@ -1,4 +1,4 @@
-"""The files the tool reads at run time: shapes, example queries, templates. Installed, they are package
+"""The files the tool reads at run time: the shapes and the example queries. Installed, they are package
 data (copied in by setup.py's build step); in a checkout, the project's own shapes/ and docs/queries/."""
 
 from __future__ import annotations
@@ -23,8 +23,3 @@ def queries_dir() -> Path:
     """The example SPARQL queries (docs/queries/ in the repository)."""
     packaged = _packaged("queries")
     return packaged if packaged.is_dir() else CHECKOUT / "docs" / "queries"
-
-
-def template(name: str) -> str:
-    """A text template shipped inside the package (pipeline/*.md)."""
-    return (files("pipeline") / name).read_text(encoding="utf-8")

@@ -20,10 +20,11 @@ from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples,
                        write_void)
 from .options import Options
 from .sources import Found, InputError, Skipped, discover
-from .release import Lock, OutputError, Quarantine, Staging, check_overlap, inspect, resolve_out
+from .readme import Counts, changes, citation_cff, placeholders, readme
+from .release import PUBLISHER, Lock, OutputError, Previous, Quarantine, Staging, check_overlap, inspect, resolve_out
 from .report import Report
-from .resources import template
-from .serialize import DUMPS, Prefixes
+from .resources import queries_dir
+from .serialize import DUMP_NAMED, DUMPS, Prefixes
 from .validate import PYSHACL_BATCH
 
 
@@ -62,15 +63,16 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                 work = staging.path / ".work"
                 work.mkdir()
                 report.log_to(work)
-                read = _read_phase(inputs, options, workers, work, report, Quarantine(staging.path / "rejects"),
+                read = _read_phase(inputs, options, workers, work, report, Quarantine(staging.path / PUBLISHER / "rejects"),
                                    progress, total)
                 if report.published == 0 and previous.published and not options.allow_empty:
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
                 stats = _write_phase(read.shards, options, workers, staging.path, work, report, progress)
-                _finish(staging.path, work, report, stats, Describe(options, _release_date(options, read)), read)
-                staging.publish(read=report.read, published=report.published)
+                info = Describe(options, _release_date(options, read, previous))
+                about = _finish(staging.path, work, report, stats, info, read, previous)
+                staging.publish(read=report.read, published=report.published, about=about)
         except _Stopped:
             pass
         finally:
@@ -146,16 +148,23 @@ def _write_phase(shards: list[str], options: Options, engine: Engine, staging: P
     return stats
 
 
-def _release_date(options: Options, read: _Read) -> str:
+def _release_date(options: Options, read: _Read, previous: Previous) -> str:
+    """--date, else SOURCE_DATE_EPOCH, else the previous release's date when the inputs are the same
+    (so that a rerun is byte-identical), else today (UTC): the day the release was made."""
     if options.date:
         return options.date
     epoch = os.environ.get("SOURCE_DATE_EPOCH")  # the reproducible-builds convention
-    stamp = int(epoch) if epoch and epoch.isdigit() else read.newest
-    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).date().isoformat()
+    if epoch and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date().isoformat()
+    if previous.about.get("input_sha256") == read.manifest.hexdigest() and previous.about.get("date"):
+        return previous.about["date"]
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
-def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Describe, read: _Read) -> None:
-    """The dataset description, README, report.json and SHA256SUMS, counted from the files."""
+def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Describe, read: _Read,
+            previous: Previous) -> dict:
+    """The dataset description, README, citation, example queries, the publisher's report and
+    SHA256SUMS, counted from the files; returns what the marker keeps for the next release."""
     prefixes = Prefixes(info.base)
     dumps = [staging / dump.name for dump in DUMPS]
     sums = checksums(dumps)
@@ -163,11 +172,35 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Descr
     write_void(staging / "void.ttl", void_triples(info, stats, files, report.read, read.manifest.hexdigest()),
                prefixes)
     write_dataset(staging / "dataset.jsonld", dataset_jsonld(info, files, report.read, stats))
-    (staging / "README.md").write_text(template("output_readme.md"), encoding="utf-8")
+    (staging / "queries").mkdir()
+    for query in sorted(queries_dir().glob("*.rq")):
+        shutil.copyfile(query, staging / "queries" / query.name)
+    (staging / "CITATION.cff").write_text(citation_cff(info), encoding="utf-8")
+    counts = Counts.of(report, stats)
+    public = _public_files(staging)
+    sums.update(checksums([staging / name for name in public if name not in sums], root=staging))
+    unchanged = previous.about.get("dumps") == {name: sums[name] for name in DUMP_NAMED}
+    change_text = previous.about.get("changes", "") if unchanged and previous.about else \
+        changes(previous.about or None, counts, sums)
+    listed = {name: ((staging / name).stat().st_size, sums[name]) for name in public}
+    (staging / "README.md").write_text(readme(info, counts, listed, change_text), encoding="utf-8")
+    report.notices = placeholders(info.options)
     report.close_logs()
-    report.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir())
-                    if p.is_file() and not p.name.startswith(".")}
-    report.write_json(staging / "report.json", work)
+    report.files = {name: (staging / name).stat().st_size for name in _public_files(staging)}
+    report.write_json(staging / PUBLISHER / "report.json", work)
     shutil.rmtree(work)
-    others = [p for p in sorted(staging.iterdir()) if p.is_file() and p.name not in sums and not p.name.startswith(".")]
-    write_sha256sums(staging, {**sums, **checksums(others)})
+    sums.update(checksums([staging / "README.md"], root=staging))
+    write_sha256sums(staging, {name: sums[name] for name in _public_files(staging)})
+    return {"input_sha256": read.manifest.hexdigest(), "date": info.date, "counts": counts.as_dict(),
+            "dumps": {name: sums[name] for name in DUMP_NAMED}, "changes": change_text}
+
+
+def _public_files(staging: Path) -> list[str]:
+    """Every file a downloader gets: all but the marker, SHA256SUMS and the publisher's folder."""
+    found = []
+    for path in staging.rglob("*"):
+        parts = path.relative_to(staging).parts
+        if path.is_file() and path.name != "SHA256SUMS" and parts[0] != PUBLISHER \
+                and not any(part.startswith(".") for part in parts):
+            found.append(str(path.relative_to(staging)))
+    return sorted(found)

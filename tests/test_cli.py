@@ -25,7 +25,7 @@ def test_run_publishes_seeds(runner, tmp_path):
     assert result.exit_code == 0, result.output
     facts = seed_facts()
     assert f"read {facts['records']} records: {facts['records']} published, 0 rejected" in result.output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = json.loads((out / "_publisher" / "report.json").read_text(encoding="utf-8"))
     assert report["read"] == report["published"] + report["rejected"] == facts["records"]
     assert {"articles.ttl", "articles.jsonld", "articles.nt", "context.jsonld"} <= set(report["files"])
     assert report["warnings"] == len(report["warning_list"]) == facts["warnings"]
@@ -41,13 +41,13 @@ def test_run_with_a_reject_exits_1_and_quarantines(runner, tmp_path):
     result = runner.invoke(main, ["run", str(inputs), "-o", str(out)])
     assert result.exit_code == EXIT_REJECTS, result.output
     assert "1 rejected" in result.output and "broken.txt" in result.output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = json.loads((out / "_publisher" / "report.json").read_text(encoding="utf-8"))
     assert report["read"] == 13 and report["published"] == 12 and report["rejected"] == 1
     (reject,) = report["rejects"]
     assert reject["id"] == "broken1" and reject["stage"] == "parse" and reject["file"].endswith("broken.txt")
-    reasons = list((out / "rejects").glob("*.reason.txt"))
+    reasons = list((out / "_publisher" / "rejects").glob("*.reason.txt"))
     assert len(reasons) == 1 and "broken1" in reasons[0].read_text(encoding="utf-8")
-    assert (out / "rejects" / reasons[0].name.replace(".reason.txt", ".record")).read_bytes() == \
+    assert (out / "_publisher" / "rejects" / reasons[0].name.replace(".reason.txt", ".record")).read_bytes() == \
         (inputs / "broken.txt").read_bytes()
 
 
@@ -111,7 +111,7 @@ def test_strict_turns_warnings_into_rejects(runner, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(main, ["run", str(SEEDS), "-o", str(out), "--strict"])
     assert result.exit_code == EXIT_REJECTS, result.output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = json.loads((out / "_publisher" / "report.json").read_text(encoding="utf-8"))
     facts = seed_facts()
     warned = facts["warned_ids"]
     assert report["rejected"] == len(warned) and report["published"] == facts["records"] - len(warned)
@@ -172,8 +172,7 @@ def test_short_options_and_the_version_match_the_package_metadata(runner):
 
 
 def test_the_packaged_files_are_found(tmp_path):
-    """Shapes, queries and the release template are read through the package, not relative paths."""
-    from pipeline.resources import queries_dir, shapes_dir, template
+    """Shapes and queries are read through the package, not relative paths."""
+    from pipeline.resources import queries_dir, shapes_dir
 
     assert list(shapes_dir().glob("*.ttl")) and len(list(queries_dir().glob("*.rq"))) >= 12
-    assert template("output_readme.md").startswith("#")

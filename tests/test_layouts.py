@@ -188,7 +188,7 @@ def test_symlinks_inside_the_inputs_are_followed_and_folders_reported(tmp_path):
     assert report.read == report.published == 4  # two in a/, the link to one of them, UPPER.TXT
     assert sorted((s.name, s.reason.split(";")[0]) for s in report.skipped) == [
         ("in/c", "a symlinked folder is not followed"), ("in/pipe.txt", "a FIFO (named pipe), not a record file")]
-    listed = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    listed = json.loads((tmp_path / "out" / "_publisher" / "report.json").read_text(encoding="utf-8"))
     assert listed["skipped"] == 2 and {s["file"] for s in listed["skipped_list"]} == {"in/c", "in/pipe.txt"}
 
 
@@ -205,7 +205,7 @@ def test_odd_file_names_are_reported_not_fatal(tmp_path):
     (reject,) = report.rejects
     names = {"in/caf\\xe9.txt", "in/first\\x0aline.txt"}
     assert reject.file in names and (names - {reject.file}).pop() in reject.problems[0].message
-    listed = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    listed = json.loads((tmp_path / "out" / "_publisher" / "report.json").read_text(encoding="utf-8"))
     assert listed["rejects"][0]["file"] == reject.file
 
 
@@ -250,8 +250,19 @@ def test_a_stale_staging_folder_is_removed_even_if_its_pid_is_alive(tmp_path):
 
 
 def test_a_release_of_the_earlier_format_is_still_replaced(tmp_path):
-    """Releases written before the marker existed (report.json listing the files) stay replaceable."""
-    release_in(tmp_path / "out")
-    (tmp_path / "out" / MARKER).unlink()
-    run([RMRB], tmp_path / "out", options=Options(base=BASE))
-    assert (tmp_path / "out" / MARKER).is_file()
+    """Releases written before the marker existed (a top-level report.json listing its top-level files,
+    and rejects/) stay replaceable; one with a file its report does not list is not."""
+    old = tmp_path / "out"
+    (old / "rejects").mkdir(parents=True)
+    files = {"articles.nt": b"<http://x/a> <http://x/b> <http://x/c> .\n", "README.md": b"# output/\n"}
+    for name, data in files.items():
+        (old / name).write_bytes(data)
+    (old / "rejects" / "0001-r.txt.reason.txt").write_text("file: r.txt\n")
+    (old / "report.json").write_text(json.dumps({"published": 1, "files": {n: len(d) for n, d in files.items()}}))
+    (old / "SHA256SUMS").write_text("")
+    (old / "mine.txt").write_text("not listed")
+    with pytest.raises(OutputError, match="mine.txt"):
+        run([RMRB], old, options=Options(base=BASE))
+    (old / "mine.txt").unlink()
+    run([RMRB], old, options=Options(base=BASE))
+    assert (old / MARKER).is_file() and not (old / "rejects").exists()

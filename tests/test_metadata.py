@@ -126,7 +126,9 @@ def test_dataset_jsonld_agrees_with_the_files(seeds_release):
 def test_sha256sums_checks_with_sha256sum(seeds_release):
     out, _ = seeds_release
     names = {line.split("  ", 1)[1] for line in (out / "SHA256SUMS").read_text().splitlines()}
-    assert names == {p.name for p in out.iterdir() if p.is_file() and p.name not in ("SHA256SUMS", MARKER)}
+    public = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
+              and p.name not in ("SHA256SUMS", MARKER) and p.relative_to(out).parts[0] != "_publisher"}
+    assert names == public and "README.md" in names and any(n.startswith("queries/") for n in names)
     result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(": OK") == len(names)

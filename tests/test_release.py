@@ -54,7 +54,7 @@ def test_nothing_is_written_outside_out(tmp_path):
     after = {p for p in tmp_path.rglob("*")}
     new = after - before
     assert new and all(p == out.parent or out in p.parents or p == out for p in new), sorted(map(str, new))
-    assert len(list((out / "rejects").glob("*.reason.txt"))) == report.rejected
+    assert len(list((out / "_publisher" / "rejects").glob("*.reason.txt"))) == report.rejected
 
 
 def _big_corpus(folder: Path, copies: int) -> None:

@@ -1,0 +1,164 @@
+"""The release's README.md and CITATION.cff, written from the release itself: what it is, who publishes
+it under which terms, its counts, every file with its size, media type and checksum, how to load, query
+and cite it, what changed since the previous release, and what is still a placeholder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .serialize import DUMP_NAMED
+from .vocab import DEFAULT_BASE, DEFAULT_PUBLISHER, RDF_TYPE, SCHEMA, SKOS
+
+RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated: the texts are not ours
+MEDIA_TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",
+               ".nt": "application/n-triples", ".gz": "application/gzip", ".rq": "application/sparql-query",
+               ".cff": "application/x-yaml", ".md": "text/markdown"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    records: int
+    published: int
+    rejected: int
+    triples: int
+    works: int
+    printings: int
+    agents: int
+    books: int
+    tags: int
+
+    @classmethod
+    def of(cls, report, stats) -> "Counts":
+        classes = stats.classes
+        count = lambda *names: sum(classes.get(SCHEMA[name], 0) for name in names)  # noqa: E731
+        return cls(report.read, report.published, report.rejected, stats.triples, count("Article"),
+                   count("CreativeWork"), count("Person", "Organization"), count("Book", "Periodical"),
+                   classes.get(SKOS.Concept, 0))
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def placeholders(options) -> list[str]:
+    """What a real release must set and this one left at its default, in words for people."""
+    found = []
+    if options.base == DEFAULT_BASE:
+        found.append(f"the base IRI is the placeholder {DEFAULT_BASE}: its IRIs do not resolve; set --base "
+                     "to an address you control before publishing")
+    if options.publisher == DEFAULT_PUBLISHER:
+        found.append("the publisher is a placeholder; set --publisher")
+    return found
+
+
+def media_type(name: str) -> str:
+    if name in DUMP_NAMED:
+        return DUMP_NAMED[name].media_type + (" (gzip)" if DUMP_NAMED[name].compression else "")
+    return next((media for suffix, media in MEDIA_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
+
+
+def changes(previous: dict | None, counts: Counts, sums: dict[str, str]) -> str:
+    """What changed since the previous release in this folder, as far as its marker tells."""
+    if not previous:
+        return "This is the first release in its folder; there is nothing to compare with."
+    before = previous.get("counts") or {}
+    changed = sorted(name for name, sha in sums.items() if name in DUMP_NAMED and previous.get("dumps", {}).get(name) != sha)
+    lines = [f"Compared with the release of {previous.get('date', 'an earlier date')}:"]
+    for key in ("published", "rejected", "triples", "works", "agents", "tags"):
+        if key in before and before[key] != getattr(counts, key):
+            lines.append(f"- {key}: {before[key]:,} → {getattr(counts, key):,}")
+    lines.append(f"- dumps changed: {', '.join(changed)}" if changed else "- the dumps are unchanged")
+    return "\n".join(lines)
+
+
+def readme(info, counts: Counts, files: dict[str, tuple[int, str]], change_text: str) -> str:
+    options = info.options
+    year = info.date[:4]
+    rows = "".join(f"| `{name}` | {size:,} | {media_type(name)} | `{sha}` |\n" for name, (size, sha) in sorted(files.items()))
+    notes = "".join(f"- **Placeholder:** {text}\n" for text in placeholders(options))
+    endpoint = (f"A SPARQL endpoint for it: <{options.sparql_endpoint}>.\n" if options.sparql_endpoint
+                else "No public SPARQL endpoint was given; serve it yourself (below).\n")
+    return f"""# {options.title}
+
+{counts.published:,} article records from Chinese books and newspapers, as linked data: Dublin Core and
+schema.org descriptions of each article (the work), each of its printings, its authors, the books and
+newspapers it appears in, and its tags as SKOS concepts. Every record was validated against SHACL shapes.
+
+| | |
+| --- | --- |
+| publisher | {options.publisher} |
+| version | {info.version} |
+| release date | {info.date} |
+| dataset IRI | <{info.dataset}> |
+| base IRI | <{info.base}> |
+| licence of the metadata | <{options.license}> |
+| rights of the article texts | <{RIGHTS}> (Copyright Not Evaluated): the texts are not the publisher's to license |
+
+{notes}
+## What is in it
+
+| | count |
+| --- | ---: |
+| records read | {counts.records:,} |
+| published | {counts.published:,} |
+| rejected (not in the dumps) | {counts.rejected:,} |
+| articles (works) | {counts.works:,} |
+| printings | {counts.printings:,} |
+| agents (people and organisations) | {counts.agents:,} |
+| books and newspapers | {counts.books:,} |
+| tags | {counts.tags:,} |
+| triples | {counts.triples:,} |
+
+The four dumps hold the same graph. `void.ttl` describes the dataset (VoID, DCAT, PROV: counts, class
+and property partitions, one distribution per dump), `dataset.jsonld` the same as a schema.org Dataset.
+Check the download with `sha256sum -c SHA256SUMS`.
+
+## Files
+
+| file | bytes | media type | sha256 |
+| --- | ---: | --- | --- |
+{rows}
+## Load it
+
+- Oxigraph: `oxigraph load --location store --file articles.nt.gz --file void.ttl`, then
+  `oxigraph serve-read-only --location store`
+- Apache Jena TDB2: `tdb2.tdbloader --loc db articles.nt.gz void.ttl`, then `fuseki-server --loc db /articles`
+- QLever: `zcat articles.nt.gz | IndexBuilderMain -i articles -F nt -f -`
+- Virtuoso: `ld_dir('/data', 'articles.nt.gz', '{info.dataset}'); rdf_loader_run();`
+- With the tool that made it: `pipeline serve .` or `pipeline query queries/01-articles-by-author.rq --release .`
+
+## Query it
+
+{endpoint}The `queries/` folder holds commented example queries (articles by author, in a year, by tag, in a
+book, co-authors, tags that occur together, counts per year, the dataset's own description, …).
+
+## Cite it
+
+{options.publisher} ({year}). *{options.title}* (version {info.version}) [Data set]. <{info.dataset}>
+
+`CITATION.cff` has the same in the Citation File Format (GitHub, Zenodo and reference managers read it).
+
+## Changes
+
+{change_text}
+
+## Known limitations
+
+- People with the same name are one agent (two different 王力 would be merged); the person/organisation
+  and book/newspaper distinctions are rules on the name, documented with the tool.
+- Rejected records are not in the dumps; the publisher's report lists each with its reason.
+"""
+
+
+def citation_cff(info) -> str:
+    options = info.options
+    quote = lambda text: '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
+    return (f"cff-version: 1.2.0\n"
+            f"message: If you use this dataset, please cite it as below.\n"
+            f"type: dataset\n"
+            f"title: {quote(options.title)}\n"
+            f"version: {quote(info.version)}\n"
+            f"date-released: {info.date}\n"
+            f"url: {quote(info.dataset)}\n"
+            f"license-url: {quote(options.license)}\n"
+            f"authors:\n"
+            f"  - name: {quote(options.publisher)}\n")
