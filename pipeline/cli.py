@@ -135,6 +135,8 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
     if bar:
         bar.clear()
     click.echo(summary(report, out, time.monotonic() - started))
+    if details(report, out):
+        click.echo(details(report, out), err=True)
     if report.stopped:
         sys.exit(EXIT_STOPPED)
     sys.exit(EXIT_REJECTS if report.rejected else EXIT_OK)
@@ -147,26 +149,33 @@ def _untouched(out: Path) -> str:
 
 
 class ProgressBar:
-    """Records done, rate and ETA on one terminal line (stderr), redrawn at most ten times a second."""
+    """Each phase on one terminal line (stderr): done of total, its unit, rate and ETA, redrawn at most
+    ten times a second; the clock restarts with each phase, so a rate is that phase's own."""
+
+    UNITS = {"discovering": "files", "records": "records", "writing": "partitions"}
 
     def __init__(self, started: float):
         self.started = started
         self.drawn = 0.0
+        self.phase = None
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
+        if phase != self.phase:
+            self.phase, self.started = phase, now
         if now - self.drawn < 0.1 and done != total:
             return
         self.drawn = now
+        unit = self.UNITS.get(phase, "")
         rate = done / max(now - self.started, 1e-9)
         if total:
-            width = 30
+            width = 24
             filled = int(width * done / total)
-            eta = (total - done) / rate if phase == "records" and rate else 0
-            line = (f"{phase:8} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
-                    + (f"  {rate:,.0f}/s  ETA {eta:,.0f} s" if phase == "records" else ""))
+            eta = (total - done) / rate if rate else 0
+            line = (f"{phase:11} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} {unit}"
+                    f"  {rate:,.0f}/s  ETA {eta:,.0f} s")
         else:
-            line = f"{phase:8} {done:,}  {rate:,.0f}/s"
+            line = f"{phase:11} {done:,} {unit} so far  {rate:,.0f}/s"
         click.echo("\r" + line.ljust(78), nl=False, err=True)
 
     def clear(self) -> None:
@@ -174,6 +183,7 @@ class ProgressBar:
 
 
 def summary(report, out: Path, seconds: float) -> str:
+    """What a run did, for stdout: counts and files."""
     lines = [
         f"read {report.read} records: {report.published} published, {report.rejected} rejected, "
         f"{report.warning_count} warnings ({seconds:.1f} s, {report.read / max(seconds, 1e-9):,.0f} records/s)",
@@ -183,22 +193,24 @@ def summary(report, out: Path, seconds: float) -> str:
     else:
         lines.append(f"{report.triples} triples written to {out}/: " + ", ".join(
             name for name in report.files if name.startswith(("articles", "context"))))
-    for reject in report.rejects[:10]:
-        lines.append(f"  rejected {reject.problems[0]}")
+    return "\n".join(lines)
+
+
+def details(report, out: Path) -> str:
+    """The records and files that need a look, for stderr: rejects, placeholders, skipped, warnings."""
+    where = "" if report.stopped else f" in {out}/_publisher/report.json"
+    lines = [f"  rejected {reject.problems[0]}" for reject in report.rejects[:10]]
     if report.rejected > 10:
-        lines.append(f"  ... and {report.rejected - 10} more" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
-    for notice in report.notices:
-        lines.append(f"  placeholder: {notice}")
+        lines.append(f"  ... and {report.rejected - 10} more{where}")
+    lines += [f"  placeholder: {notice}" for notice in report.notices]
     if report.read == 0 and not report.stopped:
         lines.append("  no records found: the inputs hold no *.txt record files")
-    for skipped in report.skipped[:5]:
-        lines.append(f"  skipped {skipped.name}: {skipped.reason}")
+    lines += [f"  skipped {skipped.name}: {skipped.reason}" for skipped in report.skipped[:5]]
     if report.skipped_count > 5:
-        lines.append(f"  ... and {report.skipped_count - 5} more skipped" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
-    for warning in report.warnings[:5]:
-        lines.append(f"  warning {warning}")
+        lines.append(f"  ... and {report.skipped_count - 5} more skipped{where}")
+    lines += [f"  warning {warning}" for warning in report.warnings[:5]]
     if report.warning_count > 5:
-        lines.append(f"  ... and {report.warning_count - 5} more warnings" + ("" if report.stopped else f" in {out}/_publisher/report.json"))
+        lines.append(f"  ... and {report.warning_count - 5} more warnings{where}")
     return "\n".join(lines)
 
 
@@ -214,23 +226,35 @@ Exit codes: 0 conforms (warnings allowed), 1 violations, 3 a file does not parse
               help="Folder of SHACL shapes (*.ttl); default: the project's shapes/.")
 @click.option("--validator", type=click.Choice(ENGINES), default="pyshacl", show_default=True,
               help="SHACL engine; pyshacl by default here, since any file may hold blank nodes.")
-def validate_command(files, shapes, validator) -> None:
+@click.option("--show", default=20, show_default=True, type=click.IntRange(min=0),
+              help="Results listed per severity (the rest are counted); 0 lists them all.")
+def validate_command(files, shapes, validator, show) -> None:
     """Check RDF files against the SHACL shapes.
 
     FILES may be Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML, optionally gzipped (.gz).
     Nothing is fetched: a JSON-LD file with a remote @context is refused."""
+    terminal = sys.stderr.isatty()
     try:
         shapes_graph = load_shapes(shapes)
-        graph = read_rdf(files[0])
-        for file in files[1:]:
-            graph += read_rdf(file)
+        graph = None
+        for file in files:
+            if terminal:
+                click.echo(f"reading {file} ({file.stat().st_size / 1e6:,.1f} MB)...", err=True)
+            part = read_rdf(file)
+            graph = part if graph is None else graph + part
+        if terminal:
+            click.echo(f"validating {len(graph):,} triples...", err=True)
         report = validate_graph(graph, shapes_graph, engine=validator)
     except ParseFailed as error:
         raise Failed(f"does not parse: {error}") from error
     except PipelineError as error:
         raise failed(error) from error
-    for result in report.results:
-        click.echo(str(result))
+    for kind, results in (("violations", report.violations), ("warnings", report.warnings)):
+        shown = results if show == 0 else results[:show]
+        for result in shown:
+            click.echo(str(result), err=True)
+        if len(results) > len(shown):
+            click.echo(f"... and {len(results) - len(shown):,} more {kind} (--show 0 lists them all)", err=True)
     click.echo(f"{len(graph)} triples: {len(report.violations)} violations, {len(report.warnings)} warnings"
                f" — {'conforms' if not report.violations else 'does not conform'}")
     sys.exit(1 if report.violations else 0)

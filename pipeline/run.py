@@ -57,7 +57,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     report = Report()
     with Lock(out):
         previous = inspect(out)
-        total = sum(1 for item in discover(inputs) if isinstance(item, Found)) if progress else None
+        total = _count(inputs, progress) if progress else None
         try:
             with Staging(out) as staging, (engine or engine_for(options.workers)) as workers:
                 work = staging.path / ".work"
@@ -118,6 +118,17 @@ def _account(batch: BatchResult, conflicts: dict[int, str], report: Report, quar
         if max_rejects is not None and report.rejected > max_rejects:
             report.stopped = f"more than {max_rejects} records rejected (--max-rejects)"
             raise _Stopped
+
+
+def _count(inputs, progress) -> int:
+    """How many files there are to read, saying so as they are found (a large tree takes a while)."""
+    found = 0
+    for item in discover(inputs):
+        if isinstance(item, Found):
+            found += 1
+            if found % 1000 == 0:
+                progress("discovering", found, None)
+    return found
 
 
 def _found(inputs, report: Report) -> Iterator[tuple[str, str, str | None]]:

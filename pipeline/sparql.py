@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import gzip
 import hashlib
 import io
 import json
@@ -22,7 +23,8 @@ from typing import Callable
 
 from .problems import PipelineError
 
-LOADED = ("articles.nt", "void.ttl")  # what the store holds: the graph and the dataset's description
+GRAPH_DUMPS = ("articles.nt", "articles.nt.gz")  # the graph, whichever of the two was downloaded
+DESCRIPTION = "void.ttl"  # and the dataset's description: what the store holds
 MARKER = "release.sha256"
 FORMATS = ("table", "csv", "tsv", "json")
 CHUNK_LINES = 200_000
@@ -49,8 +51,19 @@ def release_digest(release: Path) -> str:
     sums = Path(release) / "SHA256SUMS"
     if not sums.exists():
         raise EndpointError(f"'{release}' is not a release (no SHA256SUMS); run `pipeline run` first")
-    lines = [line for line in sums.read_text(encoding="utf-8").splitlines() if line.split("  ", 1)[-1] in LOADED]
+    graph = graph_dump(release)
+    lines = [line for line in sums.read_text(encoding="utf-8").splitlines()
+             if line.split("  ", 1)[-1] in (graph.name, DESCRIPTION)]
     return "\n".join(lines)
+
+
+def graph_dump(release: Path) -> Path:
+    """The N-Triples dump of a release, plain or gzipped: a partial download may hold only the gzip."""
+    for name in GRAPH_DUMPS:
+        if (Path(release) / name).is_file():
+            return Path(release) / name
+    raise EndpointError(f"'{release}' holds neither {' nor '.join(GRAPH_DUMPS)}; download one of them (with "
+                        f"{DESCRIPTION} and SHA256SUMS) from the release")
 
 
 # The store root holds one folder per release version (named by its digest) and a lock file for each:
@@ -90,7 +103,8 @@ def _load(release: Path, version: Path, digest: str, progress) -> None:
     shutil.rmtree(fresh, ignore_errors=True)
     target = pyoxigraph.Store(str(fresh))
     loaded = 0
-    with open(release / "articles.nt", "rb") as stream:
+    dump = graph_dump(release)
+    with (gzip.open(dump, "rb") if dump.suffix == ".gz" else open(dump, "rb")) as stream:
         while True:
             chunk = b"".join(line for _, line in zip(range(CHUNK_LINES), stream))
             if not chunk:
@@ -99,7 +113,8 @@ def _load(release: Path, version: Path, digest: str, progress) -> None:
             loaded += chunk.count(b"\n")
             if progress:
                 progress(loaded)
-    target.bulk_load(path=str(release / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    if (release / DESCRIPTION).is_file():
+        target.bulk_load(path=str(release / DESCRIPTION), format=pyoxigraph.RdfFormat.TURTLE)
     target.optimize()  # compacts what the bulk loads wrote: queries run two to three times faster
     target.flush()
     del target

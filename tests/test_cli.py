@@ -176,3 +176,16 @@ def test_the_packaged_files_are_found(tmp_path):
     from pipeline.resources import queries_dir, shapes_dir
 
     assert list(shapes_dir().glob("*.ttl")) and len(list(queries_dir().glob("*.rq"))) >= 12
+
+
+def test_validate_caps_what_it_lists_and_counts_the_rest(runner, tmp_path):
+    bad = tmp_path / "many.ttl"
+    bad.write_text("".join(f'<http://x/a{i}> a <http://schema.org/Article> ; <http://purl.org/dc/terms/title> "t" .\n'
+                           for i in range(30)))
+    capped = runner.invoke(main, ["validate", str(bad), "--show", "5"])
+    listed = [line for line in capped.output.splitlines() if line.startswith("Violation")]
+    assert capped.exit_code == 1 and len(listed) == 5
+    total = int(re.search(r"(\d+) violations", capped.output).group(1))
+    assert f"... and {total - 5:,} more violations" in capped.output
+    everything = runner.invoke(main, ["validate", str(bad), "--show", "0"])
+    assert len([line for line in everything.output.splitlines() if line.startswith("Violation")]) == total

@@ -116,3 +116,33 @@ def test_the_publishers_files_are_apart(seeds_release):
     assert (out / "_publisher" / "report.json").is_file() and (out / "_publisher" / "rejects").is_dir()
     assert not (out / "report.json").exists() and not (out / "rejects").exists()
     assert "_publisher" not in (out / "SHA256SUMS").read_text(encoding="utf-8")
+
+
+def test_a_partial_download_works_with_query_and_serve(seeds_release, tmp_path):
+    """Only articles.nt.gz, void.ttl and SHA256SUMS: the store loads from the gzip dump."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .conftest import ROOT
+    from .test_security import post_query, start_serve
+
+    out, report = seeds_release
+    partial = tmp_path / "download"
+    partial.mkdir()
+    for name in ("articles.nt.gz", "void.ttl", "SHA256SUMS"):
+        shutil.copy(out / name, partial / name)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    local = CliRunner().invoke(main, ["query", count, "--release", str(partial), "--store", str(tmp_path / "s"),
+                                      "--format", "csv"])
+    assert local.exit_code == 0 and int(local.output.split()[1]) > report.triples, local.output
+    process, root = start_serve(partial, tmp_path / "s2")
+    try:
+        status, _, body = post_query(root, "ASK { ?s a <http://schema.org/Article> }")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert status == 200 and json.loads(body)["boolean"] is True
+    (partial / "articles.nt.gz").unlink()
+    missing = CliRunner().invoke(main, ["query", "ASK {}", "--release", str(partial), "--store", str(tmp_path / "s3")])
+    assert missing.exit_code == 3 and "holds neither" in missing.output and "Traceback" not in missing.output
