@@ -4,6 +4,7 @@ publish`): one streamed PUT replaces the named graph, then a count query checks 
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import os
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .problems import PipelineError
-from .sparql import EndpointError, check_url, query_endpoint
+from .sparql import EndpointError, check_url, graph_dump, query_endpoint
 
 CREDENTIALS = ("PIPELINE_ENDPOINT_USER", "PIPELINE_ENDPOINT_PASSWORD", "PIPELINE_ENDPOINT_TOKEN")
 TRANSIENT = {408, 425, 429, 500, 502, 503, 504}  # worth another attempt; None (no answer) is too
@@ -72,7 +73,8 @@ Progress = "Callable[[int, int], None]"  # (bytes sent, bytes in all)
 def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url: str | None = None,
             retries: int = 5, backoff: float = 1.0, timeout: float = 60, deadline: float = 1800,
             progress=None) -> Upload:
-    """PUT the release (articles.nt, then its description) as one named graph; check the count after.
+    """PUT the release (articles.nt, or the gzip dump of a partial download, then its description) as one
+    named graph; check the count after.
 
     timeout bounds each wait for the store (a stalled connection); deadline bounds the whole publish,
     retries and back-off included. Redirects are not followed: a Graph Store that moved says so."""
@@ -85,8 +87,11 @@ def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url
     release = Path(release)
     dataset, triples, description = release_graph(release)
     graph = graph or dataset
-    data = release / "articles.nt"
-    size = data.stat().st_size + len(description)
+    try:
+        data = graph_dump(release)
+    except EndpointError as error:
+        raise PublishError(str(error)) from None
+    size = _size(data) + len(description)
     expected = triples + description.count(b"\n")
     started = time.monotonic()
     ends = started + deadline
@@ -114,6 +119,21 @@ def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url
     return Upload(graph, expected, size, attempts, time.monotonic() - started)
 
 
+def _open(dump: Path):
+    return gzip.open(dump, "rb") if dump.suffix == ".gz" else open(dump, "rb")
+
+
+def _size(dump: Path) -> int:
+    """Bytes the PUT will send for the dump: a gzipped one is measured by reading it once (streamed)."""
+    if dump.suffix != ".gz":
+        return dump.stat().st_size
+    total = 0
+    with _open(dump) as stream:
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+    return total
+
+
 def _left(ends: float) -> float:
     return max(0.5, ends - time.monotonic())
 
@@ -133,7 +153,7 @@ def _put(endpoint: str, graph: str, data: Path, description: bytes, size: int, t
         for name, value in headers.items():
             connection.putheader(name, value)
         connection.endheaders()
-        with open(data, "rb") as stream:
+        with _open(data) as stream:
             while chunk := stream.read(CHUNK):
                 if time.monotonic() > ends:
                     raise TimeoutError("the --deadline passed while uploading")

@@ -203,3 +203,15 @@ def test_credentials_come_from_the_environment_only():
 ])
 def test_query_endpoint_is_guessed_from_the_store_endpoint(store, query):
     assert default_query_endpoint(store) == query
+
+
+def test_publish_from_a_partial_download(writable_store, release, tmp_path):
+    """Only articles.nt.gz and void.ttl: the gzip dump is streamed, the count still matches."""
+    import shutil
+
+    partial = tmp_path / "download"
+    partial.mkdir()
+    for name in ("articles.nt.gz", "void.ttl"):
+        shutil.copy(release / name, partial / name)
+    done = publish(partial, f"{writable_store}/store", graph="http://example.org/graphs/partial")
+    assert graph_count(writable_store, "http://example.org/graphs/partial") == done.triples > 2000
