@@ -119,7 +119,7 @@ def known_code(code: str) -> bool:
 def codes_markdown() -> str:
     """docs/problems.md, from CODES (`python -m tests.regenerate docs` writes it)."""
     rows = "".join(f"| `{code}` | {meaning} |\n" for code, meaning in CODES.items())
-    return ("# Problem codes\n\nEvery reject and warning in `report.json` (and in `rejects/*.reason.txt`) carries one "
+    return ("# Problem codes\n\nEvery reject and warning in `_publisher/report.json` (and `_publisher/rejects/*.reason.txt`) carries one "
             "of these codes. Codes are stable: match them in scripts, not the messages, which may be reworded.\n"
             "Generated from `pipeline/problems.py` by `python -m tests.regenerate docs`.\n\n"
             "| code | meaning |\n| --- | --- |\n" + rows)
