@@ -21,6 +21,7 @@ class Printings:
 
     def __init__(self, manifest: Path):
         self.seen: dict[int, int] = {}  # printing -> content digest (48 bits) << 40 | file index
+        self.works: dict[int, int] = {}  # work -> title (24 bits) << 64 | dates (24 bits) << 40 | file index
         self.manifest = manifest
         self.files = open(manifest, "w", encoding="utf-8")
         self.count = 0  # files in the manifest so far
@@ -36,6 +37,20 @@ class Printings:
             first = self.seen.setdefault(outcome.printing, packed)
             if first >> _INDEX_BITS != packed >> _INDEX_BITS:
                 found[position] = self._file(first & ((1 << _INDEX_BITS) - 1), batch)
+        return found
+
+    def disagreements(self, batch: BatchResult, excluded: dict[int, str]) -> dict[int, tuple[str, bool, bool]]:
+        """Printings of the batch whose work an earlier printing (in input order) gave another title or
+        other dates: position -> (the first printing's file, title differs, dates differ)."""
+        found = {}
+        for position, outcome in enumerate(batch.outcomes):
+            if outcome.kind != "published" or position in excluded:
+                continue
+            packed = (outcome.title >> 40) << 64 | (outcome.dates >> 40) << _INDEX_BITS | (self.count + position)
+            first = self.works.setdefault(outcome.work, packed)
+            title, dates = first >> 64 != packed >> 64, (first >> _INDEX_BITS) & 0xFFFFFF != outcome.dates >> 40
+            if title or dates:
+                found[position] = (self._file(first & ((1 << _INDEX_BITS) - 1), batch), title, dates)
         return found
 
     def add(self, batch: BatchResult) -> None:
@@ -62,3 +77,12 @@ def conflict_reject(file: str, record_id: str | None, first_file: str, data: byt
                f"or correct the book name (书籍) if they are different books")
     return Reject(file, record_id, (Problem(file, record_id, "conflict", message, "书籍", code="conflict.same-book"),),
                   data=data)
+
+
+def disagreement(file: str, record_id: str | None, first_file: str, title: bool, dates: bool) -> Problem:
+    what = " and ".join(word for word, differs in (("title", title), ("date", dates)) if differs)
+    message = (f"the same article as {first_file} (another book) with another {what}: the article keeps "
+               f"{first_file}'s; this printing keeps its own" + (", and its title is an alternative of the "
+                                                                  "article's" if title else "")
+               + "; correct whichever is wrong, or give different articles different ids")
+    return Problem(file, record_id, "conflict", message, "标题" if title else "日期", "warning", "work.disagreement")

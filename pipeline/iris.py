@@ -10,7 +10,10 @@ from urllib.parse import urlsplit
 
 from .dates import PartialDate
 from .problems import OptionError
-from .record import SAFE_ID
+from .record import LABEL_OF, SAFE_ID
+
+
+_VARIANT_LABELS = tuple(LABEL_OF[a] for a in ("authors", "tags", "book", "book_author"))  # kept per value
 
 
 class BaseIRIError(OptionError):
@@ -73,5 +76,10 @@ class Minter:
     def period(self, start: PartialDate, end: PartialDate) -> str:
         return self._iri(f"period/{start.lexical}_{end.lexical}")
 
-    def extra(self, printing: str, label: str) -> str:
-        return f"{printing}/extra/{key(label)}"
+    def extra(self, printing: str, label: str, value: str | None = None) -> str:
+        """An additional property of a printing: one per label, or per label and value written as is
+        (variants of one name that normalise alike are still different values)."""
+        if value is None or label not in _VARIANT_LABELS:
+            return f"{printing}/extra/{key(label)}"
+        exact = hashlib.sha256(f"{label}\x1f{value}".encode("utf-8")).hexdigest()[:16]
+        return f"{printing}/extra/{exact}"

@@ -4,12 +4,13 @@ The table it follows is docs/mapping.md; IRIs come from iris.py, vocabularies fr
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Iterator
 
 from .dates import PartialDate
 from .iris import Minter
 from .problems import OptionError, Reject
-from .record import Record, header_fields
+from .record import LABEL_OF, Record, header_fields
 from .terms import Lit, Triple
 from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
 
@@ -46,6 +47,42 @@ PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
 
 
 MAPPED_FIELDS = set(PREDICATES_OF_FIELD) | {"is_range"}  # the fields this module has a rule for
+
+
+# A later printing whose title or date disagrees with the work's first printing: on the work, its title
+# becomes an alternative and its dates stay on the printing alone (conflicts.Printings finds them).
+_AS_ALTERNATIVE = {DCTERMS.title: DCTERMS.alternative, SCHEMA.headline: SCHEMA.alternativeHeadline}
+_FIRST_PRINTING_TITLE = {SCHEMA.name}
+_FIRST_PRINTING_DATES = {DCTERMS.date, SCHEMA.dateCreated, DCTERMS.temporal}
+
+
+def as_later_printing(triples: list[Triple], work: str, title: bool, dates: bool) -> list[Triple]:
+    """A record's triples when an earlier printing of its work gave another title (title) or other
+    dates (dates): on the work, its title becomes an alternative, its dates are left to the printing."""
+    out = []
+    for s, p, o in triples:
+        if s != work:
+            out.append((s, p, o))
+        elif title and p in _AS_ALTERNATIVE:
+            out.append((s, _AS_ALTERNATIVE[p], o))
+        elif not ((title and p in _FIRST_PRINTING_TITLE) or (dates and p in _FIRST_PRINTING_DATES)):
+            out.append((s, p, o))
+    return out
+
+
+def nfc(text: str) -> str:
+    """A shared entity's name: the NFC form, the same form its IRI key is made from. Two records that
+    write one name differently (李蘭芳 with U+F91F or U+862D) then give its entity one name, not two."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _variants(record: Record) -> tuple[tuple[str, str], ...]:
+    """Names as written that differ from the normal form their shared entity carries: kept on the
+    printing that wrote them (as additional properties, label -> text), so nothing written is lost."""
+    written = [(LABEL_OF["authors"], name) for name in record.authors]
+    written += [(LABEL_OF["tags"], tag) for tag in record.tags]
+    written += [(LABEL_OF["book"], record.book), (LABEL_OF["book_author"], record.book_author)]
+    return tuple((label, text) for label, text in written if text and nfc(text) != text)
 
 
 def _unmapped(record: Record) -> tuple[tuple[str, str], ...]:
@@ -131,8 +168,8 @@ class Mapper:
         if record.description:
             add((printing, DCTERMS.description, self.text(record.description)))
             add((printing, SCHEMA.description, self.text(record.description)))
-        for label, value in record.extra + _unmapped(record):
-            node = m.extra(printing, label)
+        for label, value in record.extra + _unmapped(record) + _variants(record):
+            node = m.extra(printing, label, value)
             add((printing, SCHEMA.additionalProperty, node))
             add((node, RDF_TYPE, SCHEMA.PropertyValue))
             add((node, SCHEMA.name, self.text(label)))
@@ -179,23 +216,23 @@ class Mapper:
 
     def _book(self, book: str, record: Record) -> Iterator[Triple]:
         yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(record.book) else SCHEMA.Book)
-        name = self.text(record.book)
+        name = self.text(nfc(record.book))
         yield (book, SCHEMA.name, name)
         yield (book, DCTERMS.title, name)
         if record.book_author:
-            yield (book, DC.creator, self.text(record.book_author))
+            yield (book, DC.creator, self.text(nfc(record.book_author)))
 
     def _agent(self, name: str) -> Iterator[Triple]:
         agent = self.minter.agent(name)
         yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(name) else SCHEMA.Person)
-        yield (agent, SCHEMA.name, self.text(name))
-        yield (agent, RDFS.label, self.text(name))
+        yield (agent, SCHEMA.name, self.text(nfc(name)))
+        yield (agent, RDFS.label, self.text(nfc(name)))
 
     def _concept(self, tag: str) -> Iterator[Triple]:
         concept = self.minter.concept(tag)
         scheme = self.minter.concept_scheme()
         yield (concept, RDF_TYPE, SKOS.Concept)
-        yield (concept, SKOS.prefLabel, self.text(tag))
+        yield (concept, SKOS.prefLabel, self.text(nfc(tag)))
         yield (concept, SKOS.inScheme, scheme)
 
     def _scheme(self) -> Iterator[Triple]:

@@ -106,6 +106,8 @@ CODES: dict[str, str] = {
     "text.bidi": "bidirectional control characters kept (warning)",
     # across records
     "conflict.same-book": "the same id and book as an earlier record, with different content",
+    "work.disagreement": "a later printing of an article gives another title or date (warning): the article "
+                         "keeps the first printing's, the others stay on their printings and as alternatives",
     # validation (validate.py): shacl.<constraint component>, e.g. shacl.MinCount, shacl.Datatype
     "shacl.*": "a SHACL result of that constraint component (shapes/ say which and why)",
     "strict.warning": "a warning, rejected because of --strict",

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch
-from .conflicts import Printings, conflict_reject
+from .conflicts import Printings, conflict_reject, disagreement
 from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset, write_sha256sums,
                        write_void)
@@ -92,10 +92,12 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
     read = _Read(manifest=hashlib.sha256())
     for batch in engine.map(process_batch, jobs, setup=setup):
         conflicts = printings.conflicts(batch)
-        if conflicts:  # the conflicting records are already in the shard: write it again, here, without them
-            batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, str(work),
-                                                     frozenset(conflicts)), setup=setup)
-        _account(batch, conflicts, report, quarantine, options.max_rejects)
+        later = printings.disagreements(batch, conflicts)
+        if conflicts or later:  # already in the shard as they came: write it again, here, as they must be
+            batch = run_here(process_batch, BatchJob(
+                batch.job.number, batch.job.files, str(work), frozenset(conflicts),
+                tuple((position, title, dates) for position, (_, title, dates) in sorted(later.items()))), setup=setup)
+        _account(batch, conflicts, later, report, quarantine, options.max_rejects)
         printings.add(batch)
         read.shards.append(batch.shard)
         read.manifest.update(batch.manifest.encode("utf-8"))
@@ -106,11 +108,12 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
     return read
 
 
-def _account(batch: BatchResult, conflicts: dict[int, str], report: Report, quarantine: Quarantine,
-             max_rejects: int | None) -> None:
+def _account(batch: BatchResult, conflicts: dict[int, str], later: dict[int, tuple], report: Report,
+             quarantine: Quarantine, max_rejects: int | None) -> None:
     for position, outcome in enumerate(batch.outcomes):
         if outcome.kind == "published":
-            report.add_published(outcome.warnings)
+            extra = (disagreement(outcome.file, outcome.id, *later[position]),) if position in later else ()
+            report.add_published(outcome.warnings + extra)
             continue
         reject = outcome.reject or conflict_reject(outcome.file, outcome.id, conflicts[position], outcome.data)
         report.add_reject(reject)

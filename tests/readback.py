@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from rdflib import Graph, URIRef
 
 from pipeline.dates import PartialDate
 from pipeline.iris import Minter
-from pipeline.record import Record
+from pipeline.record import LABEL_OF, Record
 from pipeline.vocab import DC as _DC, DCAT as _DCAT, DCTERMS as _DCTERMS, SCHEMA as _SCHEMA, SKOS as _SKOS
 
 
@@ -39,18 +41,19 @@ def read_back(graph: Graph, minter: Minter, record: Record) -> dict:
                  date_from_literal(graph.value(period, DCAT.endDate)))
     else:
         dates = tuple(sorted(date_from_literal(d) for d in graph.objects(printing, DCTERMS.date)))
+    written = _written_variants(graph, printing)
     return {
         "id": str(graph.value(work, DCTERMS.identifier)),
         "title": str(graph.value(printing, DCTERMS.title)),
         "date_text": str(graph.value(printing, DC.date) or ""),
         "dates": dates,
         "is_range": period is not None,
-        "authors": _names(graph, graph.objects(printing, DCTERMS.creator), SCHEMA.name),
+        "authors": _as_written(_names(graph, graph.objects(printing, DCTERMS.creator), SCHEMA.name), written, LABEL_OF["authors"]),
         "author_text": str(graph.value(printing, DC.creator) or ""),
         "origin": str(graph.value(printing, DC.source) or ""),
-        "tags": _names(graph, graph.objects(printing, DCTERMS.subject), SKOS.prefLabel),
-        "book": str(graph.value(book, SCHEMA.name)),
-        "book_author": str(graph.value(book, DC.creator) or ""),
+        "tags": _as_written(_names(graph, graph.objects(printing, DCTERMS.subject), SKOS.prefLabel), written, LABEL_OF["tags"]),
+        "book": _one_as_written(str(graph.value(book, SCHEMA.name)), written, LABEL_OF["book"]),
+        "book_author": _one_as_written(str(graph.value(book, DC.creator) or ""), written, LABEL_OF["book_author"]),
         "body": str(graph.value(printing, SCHEMA.articleBody)),
         "description": str(graph.value(printing, DCTERMS.description) or ""),
         "language": {l.language for l in graph.objects(printing, DCTERMS.title)},
@@ -69,5 +72,31 @@ def expected_fields(record: Record, lang: str) -> dict:
     }
 
 
+def _written_variants(graph: Graph, printing) -> dict[str, list[str]]:
+    """Names the printing wrote otherwise than their shared entity's normal form (label -> as written)."""
+    found: dict[str, list[str]] = {}
+    for node in graph.objects(printing, _SCHEMA_ADDITIONAL):
+        found.setdefault(str(graph.value(node, _SCHEMA_NAME)), []).append(str(graph.value(node, _SCHEMA_VALUE)))
+    return found
+
+
+def _as_written(names: set[str], written: dict[str, list[str]], label: str) -> set[str]:
+    """An entity's normal-form names, with the printing's own way of writing them put back."""
+    names = set(names)
+    for variant in written.get(label, []):
+        names.discard(unicodedata.normalize("NFC", variant))
+        names.add(variant)
+    return names
+
+
+def _one_as_written(name: str, written: dict[str, list[str]], label: str) -> str:
+    return next(iter(_as_written({name}, written, label))) if written.get(label) else name
+
+
 def _names(graph: Graph, nodes, predicate: URIRef) -> set[str]:
     return {str(graph.value(node, predicate)) for node in nodes}
+
+
+_SCHEMA_ADDITIONAL = URIRef(_SCHEMA.additionalProperty)
+_SCHEMA_NAME = URIRef(_SCHEMA.name)
+_SCHEMA_VALUE = URIRef(_SCHEMA.value)

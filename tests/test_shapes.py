@@ -38,6 +38,8 @@ BAD = [
     ("date as dateTime", None, None, 'ex:w dcterms:date "1990-03-22T00:00:00"^^xsd:dateTime .'),
     ("unsafe identifier", '"abc123"', '"../x"', ""),
     ("two identifiers", None, None, 'ex:w dcterms:identifier "other" .'),
+    ("two titles on one work", None, None, 'ex:w dcterms:title "另一个标题"@zh .'),
+    ("untagged alternative title", None, None, 'ex:w dcterms:alternative "plain" .'),
     ("creator not an agent", None, None, "ex:w dcterms:creator ex:c ."),
     ("subject not a concept", None, None, "ex:w dcterms:subject ex:p ."),
     ("printing without book", "dcterms:isPartOf ex:b ;", "", ""),

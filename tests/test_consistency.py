@@ -1,0 +1,82 @@
+"""A release never contradicts itself across records (issue 11, first part): one name per shared entity,
+one title per work, and the assembled release conforms to the shapes as a whole (pyshacl, the reference)."""
+
+from __future__ import annotations
+
+import json
+
+from rdflib import Graph, Literal, URIRef
+
+from pipeline import Options, run
+from pipeline.record import format_record
+from pipeline.validate import load_shapes, validate_graph
+
+from .conftest import SHAPES
+
+BASE = "http://example.org/consistency/"
+SCHEMA, DCTERMS = "http://schema.org/", "http://purl.org/dc/terms/"
+
+
+def write(folder, name: str, **values) -> None:
+    record = dict(id="x1", title="标题", dates="1966-5-16", is_range="false", authors="甲", origin="", tags="文章",
+                  book="书", book_author="", body="正文。", description="")
+    record.update(values)
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_record(record), encoding="utf-8")
+
+
+def release(tmp_path, folder):
+    report = run([folder], tmp_path / "out", options=Options(base=BASE))
+    graph = Graph().parse(tmp_path / "out" / "articles.ttl", format="turtle")
+    violations = validate_graph(graph, load_shapes(SHAPES), engine="pyshacl").violations
+    assert not violations, [str(v) for v in violations]
+    return report, graph
+
+
+def test_one_name_per_agent_whatever_form_the_records_wrote_it_in(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "b1/a1.txt", id="a1", authors="李\uf91f芳", tags="\uf91f")   # U+F91F: compatibility form
+    write(folder, "b2/a2.txt", id="a2", authors="李\u862d芳", tags="\u862d", book="另一本书")  # U+862D: its NFC
+    report, graph = release(tmp_path, folder)
+    assert report.published == 2 and report.rejected == 0
+    agents = set(graph.subjects(URIRef(SCHEMA + "name"), Literal("李\u862d芳", lang="zh")))
+    assert len(agents) == 1 and len(list(graph.objects(agents.pop(), URIRef(SCHEMA + "name")))) == 1
+    written = {str(v) for v in graph.objects(None, URIRef(SCHEMA + "value"))}
+    assert {"李\uf91f芳", "\uf91f"} <= written  # the variant as written stays on its printing
+    assert "李\u862d芳" not in written  # an already normal name needs no variant
+
+
+def test_printings_that_disagree_give_the_work_one_title_and_a_warning(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "b1/w1.txt", id="w1", title="第一个标题", dates="1966-5-16", book="书一")
+    write(folder, "b2/w1.txt", id="w1", title="第二个不同的标题", dates="1967-1-1", book="书二")
+    write(folder, "b3/w1.txt", id="w1", title="第一个标题", dates="1968-2-2", book="书三")  # only the date differs
+    report, graph = release(tmp_path, folder)
+    assert report.published == 3 and report.rejected == 0
+    work = URIRef(BASE + "article/w1")
+    assert set(graph.objects(work, URIRef(DCTERMS + "title"))) == {Literal("第一个标题", lang="zh")}
+    assert set(graph.objects(work, URIRef(DCTERMS + "alternative"))) == {Literal("第二个不同的标题", lang="zh")}
+    assert {str(d) for d in graph.objects(work, URIRef(DCTERMS + "date"))} == {"1966-05-16"}
+    printings = list(graph.objects(work, URIRef(SCHEMA + "workExample")))
+    assert {str(d) for p in printings for d in graph.objects(p, URIRef(DCTERMS + "date"))} == \
+        {"1966-05-16", "1967-01-01", "1968-02-02"}  # every printing keeps its own
+    warnings = [w for w in report.warnings if w.code == "work.disagreement"]
+    assert {w.file for w in warnings} == {"in/b2/w1.txt", "in/b3/w1.txt"}
+    assert all("in/b1/w1.txt" in w.message for w in warnings)
+    listed = json.loads((tmp_path / "out" / "_publisher" / "report.json").read_text(encoding="utf-8"))
+    assert sum(w["code"] == "work.disagreement" for w in listed["warning_list"]) == 2
+
+
+def test_the_first_printing_wins_whatever_the_workers_and_batches(tmp_path):
+    from .test_release import snapshot
+
+    folder = tmp_path / "in"
+    for book in range(6):
+        write(folder, f"b{book}/w1.txt", id="w1", title=f"标题{book % 3}", dates=f"196{book}-1-1", book=f"书{book}")
+    outs = []
+    for workers, batch in ((1, 500), (2, 1), (2, 2)):
+        out = tmp_path / f"out-{workers}-{batch}"
+        run([folder], out, options=Options(base=BASE, workers=workers, batch_size=batch, date="2026-12-01"))
+        outs.append(snapshot(out))
+    assert all(o == outs[0] for o in outs[1:])
