@@ -34,12 +34,12 @@ PERIODICAL_SUFFIXES = ("报", "日报", "晚报", "周报", "画报", "学报", 
 # Which predicates carry each record field, so that a SHACL result on one names the field (validate.py).
 PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
     "id": (DCTERMS.identifier,),
-    "title": (DCTERMS.title,),
-    "dates": (DCTERMS.date, DCTERMS.temporal, DC.date),
-    "authors": (DCTERMS.creator,),
+    "title": (DCTERMS.title, SCHEMA.headline, DCTERMS.alternative),
+    "dates": (DCTERMS.date, DCTERMS.temporal, DC.date, SCHEMA.dateCreated),
+    "authors": (DCTERMS.creator, SCHEMA.author),
     "origin": (DC.source,),
-    "tags": (DCTERMS.subject, SKOS.prefLabel),
-    "book": (DCTERMS.isPartOf,),
+    "tags": (DCTERMS.subject, SKOS.prefLabel, SCHEMA.about),
+    "book": (DCTERMS.isPartOf, SCHEMA.isPartOf),
     "book_author": (DC.creator,),
     "body": (SCHEMA.articleBody,),
     "description": (DCTERMS.description,),
@@ -115,8 +115,11 @@ class LanguageTagError(OptionError):
 
 
 def check_language_tag(lang: str) -> str:
+    """The records are Chinese: a tag of the zh family (the shapes accept only those)."""
     if not LANGUAGE_TAG.match(lang):
         raise LanguageTagError(f"language tag {lang!r} is not well-formed BCP 47; use e.g. zh, zh-Hans, zh-Hant")
+    if lang.split("-")[0].lower() != "zh":
+        raise LanguageTagError(f"language tag {lang!r} is not Chinese; the records are: use zh, zh-Hans or zh-Hant")
     return lang
 
 
@@ -215,7 +218,7 @@ class Mapper:
         yield (period, RDFS.label, Lit(f"{start.lexical}/{end.lexical}"))
 
     def _book(self, book: str, record: Record) -> Iterator[Triple]:
-        yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(record.book) else SCHEMA.Book)
+        yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(nfc(record.book)) else SCHEMA.Book)
         name = self.text(nfc(record.book))
         yield (book, SCHEMA.name, name)
         yield (book, DCTERMS.title, name)
@@ -224,7 +227,7 @@ class Mapper:
 
     def _agent(self, name: str) -> Iterator[Triple]:
         agent = self.minter.agent(name)
-        yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(name) else SCHEMA.Person)
+        yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(nfc(name)) else SCHEMA.Person)
         yield (agent, SCHEMA.name, self.text(nfc(name)))
         yield (agent, RDFS.label, self.text(nfc(name)))
 

@@ -60,6 +60,7 @@ COMPONENTS = {  # constraint parameter -> result's sh:sourceConstraintComponent 
     "languageIn": "LanguageInConstraintComponent", "nodeKind": "NodeKindConstraintComponent",
     "in": "InConstraintComponent", "hasValue": "HasValueConstraintComponent",
     "node": "NodeConstraintComponent", "not": "NotConstraintComponent",
+    "equals": "EqualsConstraintComponent",
 }
 # shape-describing predicates that are not constraints
 _DESCRIPTIVE = {"path", "property", "severity", "message", "targetClass", "targetNode", "targetSubjectsOf",
@@ -160,6 +161,10 @@ def compile_shapes(graph) -> list[Shape]:
             elif name in ("minCount", "maxCount", "minLength", "maxLength"):
                 shape.constraints.append((name, int(obj)))
             elif name in ("datatype", "class", "nodeKind"):
+                shape.constraints.append((name, str(obj)))
+            elif name == "equals":
+                if not isinstance(obj, URIRef):
+                    raise UnsupportedShapes(f"shape {node}: sh:equals needs an IRI, not {obj!r}")
                 shape.constraints.append((name, str(obj)))
             elif name == "hasValue":
                 shape.constraints.append((name, term(obj)))
@@ -263,6 +268,10 @@ def _evaluate(shape: Shape, focus: Term, data: Data) -> list[Result]:
             failed = [None] if len(values) > parameter else ()
         elif name == "hasValue":
             failed = [None] if parameter not in values else ()
+        elif name == "equals":  # every value of one path and not the other, either way round (SHACL 4.5.1)
+            props = data.out.get(focus) if type(focus) is str else None
+            other = list(props.get(parameter, ())) if props else []
+            failed = [v for v in values if v not in other] + [v for v in other if v not in values]
         else:
             check = _VALUE_CHECKS[name]
             failed = [value for value in values if not check(parameter, value, data)]

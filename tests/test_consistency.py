@@ -80,3 +80,60 @@ def test_the_first_printing_wins_whatever_the_workers_and_batches(tmp_path):
         run([folder], out, options=Options(base=BASE, workers=workers, batch_size=batch, date="2026-12-01"))
         outs.append(snapshot(out))
     assert all(o == outs[0] for o in outs[1:])
+
+
+# ---------------------------------------------------------------- generated multi-record corpora
+
+import tempfile  # noqa: E402
+import unicodedata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# names that have several Unicode forms: compatibility ideographs, and Latin letters with accents
+NAME_FORMS = [("李\u862d芳", "李\uf91f芳"), ("José Martí", unicodedata.normalize("NFD", "José Martí")),
+              ("毛泽东", "毛泽东"), ("新华社", "新华社")]
+SHAPES_GRAPH = load_shapes(SHAPES)
+
+
+@st.composite
+def corpora(draw):
+    """2-6 records: a few article ids printed in a few books, titles, dates, tags and authors drawn so
+    that printings of one article disagree and shared names come in different forms."""
+    records = []
+    for index in range(draw(st.integers(2, 6))):
+        names = draw(st.lists(st.sampled_from(NAME_FORMS), max_size=3, unique=True))
+        forms = [pair[draw(st.integers(0, 1))] for pair in names]
+        records.append(dict(
+            id=draw(st.sampled_from(["w1", "w2"])), book=draw(st.sampled_from(["人民日报", "文集", "选编"])),
+            book_author=draw(st.sampled_from(["", "编者\uf91f", "编者\u862d"])),
+            title=draw(st.sampled_from(["标题一", "标题二", "José"])),
+            dates=draw(st.sampled_from(["1966-5-16", "1967-0-0", "", "1966-5-16,1966-6-1"])),
+            authors=",".join(forms), tags=",".join(draw(st.lists(st.sampled_from([f for p in NAME_FORMS for f in p]),
+                                                                   max_size=2, unique=True))),
+            folder=f"b{index}"))
+    return records
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora())
+def test_generated_corpora_publish_releases_that_conform_as_a_whole(records):
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary) / "in"
+        for values in records:
+            values = dict(values)
+            write(folder, f"{values.pop('folder')}/{values['id']}.txt", **values)
+        report = run([folder], Path(temporary) / "out", options=Options(base=BASE, workers=1))
+        assert report.read == len(records) == report.published + report.rejected
+        graph = Graph().parse(Path(temporary) / "out" / "articles.nt", format="nt")
+        violations = validate_graph(graph, SHAPES_GRAPH, engine="pyshacl").violations
+        assert not violations, [str(v) for v in violations]
+        # every name as written is recoverable: from its entity (normal form) or its printing (variant)
+        literals = {str(o) for o in graph.objects() if isinstance(o, Literal)}
+        rejected = {reject.file for reject in report.rejects}  # e.g. the same id and book, other content
+        for values in records:
+            if f"in/{values['folder']}/{values['id']}.txt" in rejected:
+                continue
+            for name in filter(None, values["authors"].split(",") + values["tags"].split(",")):
+                assert name in literals, name

@@ -149,6 +149,7 @@ COMPONENT_CASES = {
     "hasValue": ("sh:hasValue ex:a", "ex:a, ex:b", "ex:b"),
     "node": ("sh:node [ sh:property [ sh:path ex:q ; sh:minCount 1 ] ]", "ex:c", "ex:d"),
     "not": ("sh:not [ sh:datatype xsd:integer ]", '"x"', '"1"^^xsd:integer'),
+    "equals": ("sh:equals ex:q", 'ex:a . ex:x ex:q ex:a', 'ex:a, ex:b . ex:x ex:q ex:a, ex:c'),
 }
 
 
@@ -180,7 +181,7 @@ def test_the_cases_cover_every_component_the_builtin_engine_runs():
     assert covered == set(COMPONENTS)
 
 
-@pytest.mark.parametrize("constraint", ["sh:uniqueLang true", "sh:equals ex:q", "sh:minInclusive 1",
+@pytest.mark.parametrize("constraint", ["sh:uniqueLang true", "sh:disjoint ex:q", "sh:minInclusive 1",
                                         "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1",
                                         "sh:xone ( [ sh:class ex:C ] )", "sh:and ( [ sh:class ex:C ] )"])
 def test_an_unsupported_component_fails_loading_clearly(constraint):

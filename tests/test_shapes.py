@@ -22,9 +22,12 @@ PREFIXES = """
 """
 GOOD = """
 ex:w a schema:Article ; dcterms:identifier "abc123" ; dcterms:title "标题"@zh ;
-    dcterms:date "1957-05"^^xsd:gYearMonth ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:workExample ex:pr .
+    dcterms:date "1957-05"^^xsd:gYearMonth ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:workExample ex:pr ;
+    schema:headline "标题"@zh ; schema:name "标题"@zh ; schema:author ex:p ; schema:about ex:c ;
+    schema:dateCreated "1957-05"^^xsd:gYearMonth ; schema:inLanguage "zh" .
 ex:pr a schema:CreativeWork ; schema:exampleOfWork ex:w ; dcterms:isPartOf ex:b ; dcterms:title "标题"@zh ;
-    schema:articleBody "正文"@zh ; dcterms:creator ex:p ; dcterms:subject ex:c .
+    schema:articleBody "正文"@zh ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:isPartOf ex:b ;
+    schema:headline "标题"@zh ; schema:name "标题"@zh ; schema:author ex:p ; schema:about ex:c ; schema:inLanguage "zh" .
 ex:b a schema:Book ; schema:name "书"@zh .
 ex:p a schema:Person ; schema:name "某人"@zh .
 ex:c a skos:Concept ; skos:prefLabel "标签"@zh ; skos:inScheme ex:s .
