@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .iris import Minter
-from .mapping import Mapper, as_later_printing
+from .mapping import WORK_CLAIMS, Mapper
 from .problems import Problem, Reject
 from .record import parse
 from .sources import Found, read_sources
@@ -54,7 +54,6 @@ class BatchJob:
     files: tuple[tuple[str, str, str | None], ...]  # (path, reported name, why it is not read)
     work: str                                       # the folder shards are written to
     excluded: frozenset[int] = frozenset()           # positions to leave out (conflicts found by the parent)
-    later: tuple[tuple[int, bool, bool], ...] = ()   # (position, title differs, dates differ) from an earlier printing
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,7 @@ class Outcome:
     work: int = 0       # digest of the work IRI
     title: int = 0      # digests of what the record says of its work, as written: its title
     dates: int = 0      # and its dates
+    claims: tuple = ()  # those statements themselves: the parent writes them (conflicts.claim_lines)
     data: bytes | None = field(default=None, repr=False)  # what was read, for the quarantine
 
 
@@ -104,25 +104,27 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
         if position in job.excluded:
             outcomes.append(Outcome("excluded", record.file, record.id, data=data))
             continue
-        triples = item.triples
-        differs = {place: (title, dates) for place, title, dates in job.later}
-        if position in differs:
-            triples = as_later_printing(triples, context.minter.work(record.id), *differs[position])
+        work = context.minter.work(record.id)
+        claims = []
         record_lines = set()
-        for triple in triples:
+        for triple in item.triples:
             subject = triple[0]
             bucket = buckets.get(subject)
             if bucket is None:
                 bucket = buckets[subject] = bucket_of(subject)
             line = nt_line(triple)
             record_lines.add(line)
+            if subject == work and triple[1] in WORK_CLAIMS:
+                claims.append(triple)  # which printing's title and dates the work keeps is the parent's call
+                continue
             if line not in emitted:
                 emitted.add(line)
                 lines.append((bucket, line))
         printing = context.minter.printing(record.id, record.book, record.book_author)
         outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
                                 content=digest("\n".join(sorted(record_lines))), work=digest(record.id),
-                                title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}")))
+                                title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}"),
+                                claims=tuple(claims)))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
     write_shard(Path(shard), lines)
     return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines), manifest.newest)

@@ -86,3 +86,23 @@ def disagreement(file: str, record_id: str | None, first_file: str, title: bool,
                                                                   "article's" if title else "")
                + "; correct whichever is wrong, or give different articles different ids")
     return Problem(file, record_id, "conflict", message, "标题" if title else "日期", "warning", "work.disagreement")
+
+
+def claim_lines(batch: BatchResult, later: dict[int, tuple[str, bool, bool]]) -> list[tuple[int, str]]:
+    """(bucket, line) of what each published record of the batch says of its work (title, dates): as
+    is for a first printing, as alternatives (title) or not at all (dates) for a later one that disagrees.
+    The parent writes these, in input order, so no batch is processed twice for a disagreement."""
+    from .mapping import as_later_printing
+    from .shards import bucket_of
+    from .terms import nt_line
+
+    lines = []
+    for position, outcome in enumerate(batch.outcomes):
+        if outcome.kind != "published" or not outcome.claims:
+            continue
+        triples = list(outcome.claims)
+        if position in later:
+            _, title, dates = later[position]
+            triples = as_later_printing(triples, triples[0][0], title, dates)
+        lines += [(bucket_of(s), nt_line((s, p, o))) for s, p, o in triples]
+    return lines

@@ -11,6 +11,7 @@ from .dates import PartialDate
 from .iris import Minter
 from .problems import OptionError, Reject
 from .record import LABEL_OF, Record, header_fields
+from .scripts import language_tag
 from .terms import Lit, Triple
 from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
 
@@ -54,6 +55,7 @@ MAPPED_FIELDS = set(PREDICATES_OF_FIELD) | {"is_range"}  # the fields this modul
 _AS_ALTERNATIVE = {DCTERMS.title: DCTERMS.alternative, SCHEMA.headline: SCHEMA.alternativeHeadline}
 _FIRST_PRINTING_TITLE = {SCHEMA.name}
 _FIRST_PRINTING_DATES = {DCTERMS.date, SCHEMA.dateCreated, DCTERMS.temporal}
+WORK_CLAIMS = set(_AS_ALTERNATIVE) | _FIRST_PRINTING_TITLE | _FIRST_PRINTING_DATES  # on the work, per printing
 
 
 def as_later_printing(triples: list[Triple], work: str, title: bool, dates: bool) -> list[Triple]:
@@ -110,12 +112,17 @@ def date_literal(date: PartialDate) -> Lit:
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
+AUTO = "auto"  # tag each literal by its script
+
+
 class LanguageTagError(OptionError):
     """The --lang value is not a well-formed BCP 47 tag."""
 
 
 def check_language_tag(lang: str) -> str:
-    """The records are Chinese: a tag of the zh family (the shapes accept only those)."""
+    """auto, or a tag of the zh family for every literal (the records are Chinese; the shapes say so)."""
+    if lang == AUTO:
+        return lang
     if not LANGUAGE_TAG.match(lang):
         raise LanguageTagError(f"language tag {lang!r} is not well-formed BCP 47; use e.g. zh, zh-Hans, zh-Hant")
     if lang.split("-")[0].lower() != "zh":
@@ -137,7 +144,13 @@ class Mapper:
             yield item if isinstance(item, Reject) else (item, self.triples(item))
 
     def text(self, value: str) -> Lit:
-        return Lit(value, self.lang)
+        """A Chinese text: tagged by its own script (zh-Hans, zh-Hant, zh), or with the one --lang tag."""
+        return Lit(value, language_tag(value) if self.lang == AUTO else self.lang)
+
+    @property
+    def language(self) -> str:
+        """What schema:inLanguage says: the language; the script is on each literal."""
+        return "zh" if self.lang == AUTO else self.lang
 
     def triples(self, record: Record) -> list[Triple]:
         m = self.minter
@@ -152,14 +165,14 @@ class Mapper:
         add((work, DCTERMS.identifier, Lit(record.id)))
         add((work, SCHEMA.identifier, Lit(record.id)))
         add((work, SCHEMA.workExample, printing))
-        add((work, SCHEMA.inLanguage, Lit(self.lang)))
+        add((work, SCHEMA.inLanguage, Lit(self.language)))
         # the printing: every field of the record
         add((printing, RDF_TYPE, SCHEMA.CreativeWork))
         add((printing, SCHEMA.exampleOfWork, work))
         add((printing, DCTERMS.isPartOf, book))
         add((printing, SCHEMA.isPartOf, book))
         add((printing, SCHEMA.articleBody, self.text(record.body)))
-        add((printing, SCHEMA.inLanguage, Lit(self.lang)))
+        add((printing, SCHEMA.inLanguage, Lit(self.language)))
         for subject in (work, printing):
             out.extend(self._shared_fields(subject, record))
         if record.origin:

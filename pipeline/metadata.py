@@ -116,7 +116,7 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
         (publisher, RDF_TYPE, FOAF.Organization), (publisher, FOAF.name, Lit(info.options.publisher)),
         (d, DCTERMS.created, Lit(info.date, None, XSD.date)),
         (d, DCTERMS.modified, Lit(info.date, None, XSD.date)),
-        (d, DCTERMS.language, "http://id.loc.gov/vocabulary/iso639-1/" + info.options.lang.split("-")[0].lower()),
+        (d, DCTERMS.language, "http://id.loc.gov/vocabulary/iso639-1/" + info.options.language.split("-")[0].lower()),
         (d, VOID.triples, integer(stats.triples)),
         (d, VOID.entities, integer(stats.subjects)),
         (d, VOID.distinctSubjects, integer(stats.subjects)),
@@ -191,7 +191,7 @@ def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: i
         "publisher": {"@type": "Organization", "@id": info.base + "publisher", "name": info.options.publisher},
         "dateCreated": info.date,
         "dateModified": info.date,
-        "inLanguage": info.options.lang,
+        "inLanguage": info.options.language,
         "isAccessibleForFree": True,
         "keywords": ["history", "China", "articles", "linked data"],
         "distribution": [

@@ -50,6 +50,11 @@ class Options:
         return self
 
     @property
+    def language(self) -> str:
+        """The dataset's language (dcterms:language, schema:inLanguage): zh, whatever script tags say."""
+        return "zh" if self.lang == "auto" else self.lang
+
+    @property
     def minted_base(self) -> str:
         """The base IRI as minted IRIs use it (with its trailing slash)."""
         return Minter(self.base).base

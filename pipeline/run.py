@@ -14,7 +14,8 @@ from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch
-from .conflicts import Printings, conflict_reject, disagreement
+from .conflicts import Printings, claim_lines, conflict_reject, disagreement
+from .shards import write_shard
 from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset, write_sha256sums,
                        write_void)
@@ -92,11 +93,13 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
     read = _Read(manifest=hashlib.sha256())
     for batch in engine.map(process_batch, jobs, setup=setup):
         conflicts = printings.conflicts(batch)
+        if conflicts:  # the conflicting records are already in the shard: write it again, here, without them
+            batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, str(work),
+                                                     frozenset(conflicts)), setup=setup)
         later = printings.disagreements(batch, conflicts)
-        if conflicts or later:  # already in the shard as they came: write it again, here, as they must be
-            batch = run_here(process_batch, BatchJob(
-                batch.job.number, batch.job.files, str(work), frozenset(conflicts),
-                tuple((position, title, dates) for position, (_, title, dates) in sorted(later.items()))), setup=setup)
+        claims = Path(work) / f"claims-{batch.job.number:07d}.nt"
+        write_shard(claims, claim_lines(batch, later))
+        read.shards.append(str(claims))
         _account(batch, conflicts, later, report, quarantine, options.max_rejects)
         printings.add(batch)
         read.shards.append(batch.shard)

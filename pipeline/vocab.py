@@ -62,4 +62,4 @@ DEFAULT_PUBLISHER = "zh-articles pipeline (set --publisher)"
 DEFAULT_TITLE = "Chinese historical articles"
 
 DEFAULT_BASE = "https://example.org/zh-articles/"
-DEFAULT_LANG = "zh"
+DEFAULT_LANG = "auto"  # each Chinese literal tagged by its script (scripts.py); or one tag for all

@@ -9,6 +9,7 @@ from rdflib import Graph, URIRef
 from pipeline.dates import PartialDate
 from pipeline.iris import Minter
 from pipeline.record import LABEL_OF, Record
+from pipeline.scripts import language_tag
 from pipeline.vocab import DC as _DC, DCAT as _DCAT, DCTERMS as _DCTERMS, SCHEMA as _SCHEMA, SKOS as _SKOS
 
 
@@ -68,7 +69,7 @@ def expected_fields(record: Record, lang: str) -> dict:
         "authors": set(record.authors), "author_text": record.author_text if record.authors else "",
         "origin": record.origin, "tags": set(record.tags), "book": record.book,
         "book_author": record.book_author, "body": record.body, "description": record.description,
-        "language": {lang},
+        "language": {language_tag(record.title) if lang == "auto" else lang},
     }
 
 

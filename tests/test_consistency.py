@@ -40,7 +40,7 @@ def test_one_name_per_agent_whatever_form_the_records_wrote_it_in(tmp_path):
     write(folder, "b2/a2.txt", id="a2", authors="李\u862d芳", tags="\u862d", book="另一本书")  # U+862D: its NFC
     report, graph = release(tmp_path, folder)
     assert report.published == 2 and report.rejected == 0
-    agents = set(graph.subjects(URIRef(SCHEMA + "name"), Literal("李\u862d芳", lang="zh")))
+    agents = {s for s, o in graph.subject_objects(URIRef(SCHEMA + "name")) if str(o) == "李\u862d芳"}
     assert len(agents) == 1 and len(list(graph.objects(agents.pop(), URIRef(SCHEMA + "name")))) == 1
     written = {str(v) for v in graph.objects(None, URIRef(SCHEMA + "value"))}
     assert {"李\uf91f芳", "\uf91f"} <= written  # the variant as written stays on its printing
@@ -55,8 +55,8 @@ def test_printings_that_disagree_give_the_work_one_title_and_a_warning(tmp_path)
     report, graph = release(tmp_path, folder)
     assert report.published == 3 and report.rejected == 0
     work = URIRef(BASE + "article/w1")
-    assert set(graph.objects(work, URIRef(DCTERMS + "title"))) == {Literal("第一个标题", lang="zh")}
-    assert set(graph.objects(work, URIRef(DCTERMS + "alternative"))) == {Literal("第二个不同的标题", lang="zh")}
+    assert {str(t) for t in graph.objects(work, URIRef(DCTERMS + "title"))} == {"第一个标题"}
+    assert {str(t) for t in graph.objects(work, URIRef(DCTERMS + "alternative"))} == {"第二个不同的标题"}
     assert {str(d) for d in graph.objects(work, URIRef(DCTERMS + "date"))} == {"1966-05-16"}
     printings = list(graph.objects(work, URIRef(SCHEMA + "workExample")))
     assert {str(d) for p in printings for d in graph.objects(p, URIRef(DCTERMS + "date"))} == \

@@ -18,9 +18,16 @@ from .conftest import ROOT, seed_files
 QUERIES = ROOT / "docs" / "queries"
 
 
-@pytest.fixture(scope="module")
-def store(seeds_release, tmp_path_factory):
-    out, _ = seeds_release
+@pytest.fixture(scope="module", params=["auto", "zh", "zh-Hans", "zh-Hant"])
+def store(request, tmp_path_factory):
+    """The seeds' release with each way of tagging its literals: the queries must not depend on it."""
+    from pipeline import Options
+    from pipeline import run as publish
+
+    from .conftest import BASE, SEEDS
+
+    out = tmp_path_factory.mktemp(f"release-{request.param}") / "out"
+    publish([SEEDS], out, options=Options(base=BASE, lang=request.param))
     location, loaded = ensure_store(out, tmp_path_factory.mktemp("store") / "s")
     assert loaded
     return location

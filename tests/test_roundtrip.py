@@ -23,7 +23,7 @@ def published(seeds_release):
 def test_fields_read_back(path, published):
     (source,) = read_sources([path])
     record = parse_source(source)
-    assert read_back(published, Minter(BASE), record) == expected_fields(record, "zh")
+    assert read_back(published, Minter(BASE), record) == expected_fields(record, "auto")
 
 
 @pytest.mark.parametrize("path", seed_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
