@@ -91,7 +91,7 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("-o", "--out", default="output", show_default=True, type=click.Path(path_type=Path),
               help="Release folder; replaced as a whole, only when the run succeeds.")
 @click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI under which every minted IRI lives.")
-@click.option("--lang", default=DEFAULT_LANG, show_default=True, help="Language tag of the Chinese literals: zh, zh-Hans or zh-Hant (the shapes accept the zh family only).")
+@click.option("--lang", default=DEFAULT_LANG, show_default=True, help="Language tag of the Chinese literals: auto (each by its script: zh-Hans, zh-Hant or zh), or one tag of the zh family for all.")
 @click.option("--shapes", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of SHACL shapes (*.ttl); default: the project's shapes/.")
 @click.option("--strict", is_flag=True, help="Reject records that only have warnings.")
