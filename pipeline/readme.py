@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .serialize import DUMP_NAMED
-from .vocab import DEFAULT_BASE, DEFAULT_PUBLISHER, RDF_TYPE, SCHEMA, SKOS
+from .vocab import DEFAULT_BASE, DEFAULT_PUBLISHER, SCHEMA, SKOS
 
 RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated: the texts are not ours
 MEDIA_TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",

@@ -3,13 +3,12 @@ Stage 2 of a run; knows nothing of RDF."""
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from .dates import DateError, PartialDate, parse_dates
+from .dates import DateError, parse_dates
 from .problems import Problem, RecordError, Reject
 from .sources import Source
 

@@ -41,7 +41,7 @@ class _Read:
     """What the run read: a digest of its input manifest and the newest file's time."""
 
     shards: list[str] = field(default_factory=list)
-    manifest: "hashlib._Hash" = None
+    manifest: object = None  # a hashlib sha256 of the input manifest
     newest: float = 0.0
 
 

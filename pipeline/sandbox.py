@@ -245,7 +245,7 @@ class Pool:
             raise StoreFailed(f"cannot start the query workers on '{store}'")
 
     def _spawn(self) -> None:
-        while (request := self.requests.get()) is not None:
+        while self.requests.get() is not None:
             try:
                 worker = Worker(self.store, self.limits)
             except (QueryFailed, OSError, EOFError):

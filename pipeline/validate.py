@@ -13,8 +13,8 @@ from .mapping import PREDICATES_OF_FIELD
 from .record import LABEL_OF, Record
 from .shacl import Result, compile_shapes
 from .shacl import validate as builtin_validate
-from .terms import XSD_STRING, Lit, Term, Triple, from_rdflib, to_rdflib
-from .vocab import DC, DCTERMS, SCHEMA, SH, SKOS
+from .terms import XSD_STRING, Triple, from_rdflib, to_rdflib
+from .vocab import SH
 
 # the record field a SHACL result path points at, so messages name the field
 FIELD_OF_PATH = {predicate: LABEL_OF[attribute] for attribute, predicates in PREDICATES_OF_FIELD.items()

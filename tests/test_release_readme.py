@@ -120,11 +120,6 @@ def test_the_publishers_files_are_apart(seeds_release):
 
 def test_a_partial_download_works_with_query_and_serve(seeds_release, tmp_path):
     """Only articles.nt.gz, void.ttl and SHA256SUMS: the store loads from the gzip dump."""
-    import subprocess
-    import sys
-    import urllib.request
-
-    from .conftest import ROOT
     from .test_security import post_query, start_serve
 
     out, report = seeds_release
