@@ -114,16 +114,17 @@ def _check_marked(out: Path, marker: Path, found: dict[str, os.stat_result]) -> 
         written = json.loads(marker.read_text(encoding="utf-8"))
         files: dict[str, int] = written["files"]
         published = int(written.get("published", 0))
-        assert written.get("tool") == TOOL
-    except (ValueError, KeyError, TypeError, AssertionError, OSError):
+        if written.get("tool") != TOOL:
+            raise ValueError("not our marker")
+    except (ValueError, KeyError, TypeError, OSError):
         raise OutputError(f"output folder '{out}' has a damaged release marker ({MARKER}); name another "
                           "folder, or empty this one yourself") from None
     newest = marker.lstat().st_mtime_ns
     expected = set(files) | {MARKER} | set(written.get("folders", ()))
     strangers = sorted(set(found) - expected)
-    changed = sorted(name for name, size in files.items()
-                     if name not in found or found[name].st_size != size or found[name].st_mtime_ns > newest
-                     or not _is_plain_file(found[name]))
+    # a file removed since is no loss (nothing of the user's is there); one changed, or replaced, would be
+    changed = sorted(name for name, size in files.items() if name in found and (
+        found[name].st_size != size or found[name].st_mtime_ns > newest or not _is_plain_file(found[name])))
     if strangers or changed:
         detail = (f"files that no run wrote: {', '.join(strangers[:3])}" if strangers
                   else f"files changed since the run wrote them: {', '.join(changed[:3])}")

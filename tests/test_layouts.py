@@ -266,3 +266,14 @@ def test_a_release_of_the_earlier_format_is_still_replaced(tmp_path):
     (old / "mine.txt").unlink()
     run([RMRB], old, options=Options(base=BASE))
     assert (old / MARKER).is_file() and not (old / "rejects").exists()
+
+
+def test_a_release_missing_a_file_is_still_replaced_but_an_edited_one_is_not(tmp_path):
+    release_in(tmp_path / "out")
+    (tmp_path / "out" / "articles.ttl").unlink()  # deleted by its user: nothing of theirs to lose
+    run([RMRB], tmp_path / "out", options=Options(base=BASE))
+    assert (tmp_path / "out" / "articles.ttl").is_file()
+    with open(tmp_path / "out" / "README.md", "a", encoding="utf-8") as stream:
+        stream.write("my notes\n")  # edited: the run must not overwrite it
+    with pytest.raises(OutputError, match="changed since the run wrote them: README.md"):
+        run([RMRB], tmp_path / "out", options=Options(base=BASE))
