@@ -81,7 +81,6 @@ class BatchResult:
     outcomes: tuple[Outcome, ...]
     shard: str
     manifest: str = ""   # one JSON line [sha256, file] per input file, in order
-    newest: float = 0.0  # the newest modification time among its files
 
 
 def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
@@ -127,7 +126,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
                                 claims=tuple(claims)))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
     write_shard(Path(shard), lines)
-    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines), manifest.newest)
+    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines))
 
 
 def digest(text: str) -> int:
@@ -141,7 +140,6 @@ class _Manifest:
     def __init__(self):
         self.lines: list[str] = []
         self.data: list[bytes | None] = []  # what was read of each input, in order
-        self.newest = 0.0
 
     def tap(self, sources: Iterable) -> Iterator:
         for source in sources:
@@ -149,7 +147,6 @@ class _Manifest:
                 sha, data = "unread", None
             else:
                 sha, data = hashlib.sha256(source.data).hexdigest(), source.data
-                self.newest = max(self.newest, source.mtime)
             self.lines.append(json.dumps([sha, source.file], ensure_ascii=False) + "\n")
             self.data.append(data)
             yield source

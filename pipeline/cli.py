@@ -108,7 +108,7 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--license", "license_", default=DEFAULT_LICENSE, show_default=True, help="License IRI of the dataset.")
 @click.option("--publisher", default=DEFAULT_PUBLISHER, show_default=True, help="Who publishes the dataset.")
 @click.option("--date", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Release date [default: SOURCE_DATE_EPOCH, else the newest input file's date].")
+              help="Release date [default: SOURCE_DATE_EPOCH, else the previous release's date if the inputs are the same, else today].")
 @click.option("--download-base", help="URL the dump files will be downloadable under [default: BASE/dumps/].")
 @click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
 @click.option("--allow-empty", is_flag=True,

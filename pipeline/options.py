@@ -28,7 +28,7 @@ class Options:
     title: str = DEFAULT_TITLE
     license: str = DEFAULT_LICENSE
     publisher: str = DEFAULT_PUBLISHER
-    date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the newest input file's date
+    date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the previous release's (same inputs), else today
     download_base: str | None = None  # default {base}dumps/
     sparql_endpoint: str | None = None
     allow_empty: bool = False  # may a release with no published record replace one that had some?

@@ -38,11 +38,10 @@ class _Stopped(Exception):
 
 @dataclass
 class _Read:
-    """What the run read: a digest of its input manifest and the newest file's time."""
+    """What the run read: its shards and a digest of its input manifest."""
 
     shards: list[str] = field(default_factory=list)
     manifest: object = None  # a hashlib sha256 of the input manifest
-    newest: float = 0.0
 
 
 def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
@@ -104,7 +103,6 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
         printings.add(batch)
         read.shards.append(batch.shard)
         read.manifest.update(batch.manifest.encode("utf-8"))
-        read.newest = max(read.newest, batch.newest)
         if progress:
             progress("records", report.read, total)
     printings.close()

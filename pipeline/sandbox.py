@@ -303,10 +303,6 @@ class Pool:
         worker.kill()
         self._replace(worker)
 
-    def rss_mb(self) -> float:
-        with self.lock:
-            return sum(worker.rss_mb() for worker in self.all)
-
     def close(self) -> None:
         """Stop the idle workers now; a busy one finishes its query and then stops (see _give_back)."""
         with self.lock:

@@ -20,7 +20,6 @@ class Source:
 
     file: str
     data: bytes
-    mtime: float = 0.0  # the file's modification time (the release date defaults to the newest)
 
 
 class InputError(PipelineError):
@@ -171,7 +170,7 @@ def read_sources(found: Iterable[Found | str | Path], *, max_bytes: int = DEFAUL
         if len(data) > max_bytes:  # it grew after fstat
             yield _too_large(item.name, len(data), max_bytes)
             continue
-        yield Source(item.name, data, stat.st_mtime)
+        yield Source(item.name, data)
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:
