@@ -29,6 +29,8 @@ from .serialize import DUMP_NAMED, DUMPS, Prefixes
 from .validate import PYSHACL_BATCH
 
 
+CLAIMS_PER_SHARD = 20_000  # records whose claims share one shard (~8 lines each: ~25 MB held at most)
+
 Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
 
 
@@ -90,23 +92,46 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
             for number, chunk in enumerate(_batched(_found(inputs, report), options.batch_size)))
     printings = Printings(work / "manifest.txt")
     read = _Read(manifest=hashlib.sha256())
+    claims = _Claims(work, read.shards)
     for batch in engine.map(process_batch, jobs, setup=setup):
         conflicts = printings.conflicts(batch)
         if conflicts:  # the conflicting records are already in the shard: write it again, here, without them
             batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, str(work),
                                                      frozenset(conflicts)), setup=setup)
         later = printings.disagreements(batch, conflicts)
-        claims = Path(work) / f"claims-{batch.job.number:07d}.nt"
-        write_shard(claims, claim_lines(batch, later))
-        read.shards.append(str(claims))
+        claims.add(claim_lines(batch, later), len(batch.outcomes))
         _account(batch, conflicts, later, report, quarantine, options.max_rejects)
         printings.add(batch)
         read.shards.append(batch.shard)
         read.manifest.update(batch.manifest.encode("utf-8"))
         if progress:
             progress("records", report.read, total)
+    claims.flush()
     printings.close()
     return read
+
+
+class _Claims:
+    """What records say of their works, written by the parent into shards of their own: one per
+    CLAIMS_PER_SHARD records, not one per batch, since every partition reads the index of every shard."""
+
+    def __init__(self, work: Path, shards: list[str]):
+        self.work, self.shards = work, shards
+        self.lines: list[tuple[int, str]] = []
+        self.records = 0
+
+    def add(self, lines: list[tuple[int, str]], records: int) -> None:
+        self.lines += lines
+        self.records += records
+        if self.records >= CLAIMS_PER_SHARD:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            path = self.work / f"claims-{len(self.shards):07d}.nt"
+            write_shard(path, self.lines)
+            self.shards.append(str(path))
+        self.lines, self.records = [], 0
 
 
 def _account(batch: BatchResult, conflicts: dict[int, str], later: dict[int, tuple], report: Report,
