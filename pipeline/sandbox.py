@@ -364,10 +364,12 @@ class _Capped:
         self.cap = cap
         self.chunks: list[bytes] = []
         self.size = 0
+        self.overflowed = False  # pyoxigraph may wrap the exception below in one of its own
 
     def write(self, data) -> int:
         self.size += len(data)
         if self.size > self.cap:
+            self.overflowed = True
             raise _TooLarge
         self.chunks.append(bytes(data))
         return len(data)
@@ -403,11 +405,8 @@ def _answer(store, query: str, accept: list[str], cap: int) -> dict:
             result.serialize(writer, format=pyoxigraph.RdfFormat.from_media_type(media))
         else:
             result.serialize(writer, format=pyoxigraph.QueryResultsFormat.from_media_type(media))
-    except _TooLarge:
-        return {"status": "result-size", "message": f"the answer is larger than the {cap:,}-byte limit; "
-                                                     "add a LIMIT or select fewer variables"}
-    except (OSError, ValueError) as error:
-        if isinstance(error.__context__, _TooLarge) or "_TooLarge" in repr(error):
+    except (_TooLarge, OSError, ValueError) as error:
+        if writer.overflowed:
             return {"status": "result-size", "message": f"the answer is larger than the {cap:,}-byte limit; "
                                                          "add a LIMIT or select fewer variables"}
         return {"status": "store", "message": f"the query failed: {error}"}

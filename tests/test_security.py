@@ -455,3 +455,15 @@ def test_query_arguments_that_used_to_crash(release, tmp_path):
     missing = runner.invoke(main, ["query", str(tmp_path / "nope.rq"), *common])
     assert missing.exit_code == EXIT_FAILED and "no query file" in missing.output
     assert all("Traceback" not in r.output for r in (answered, refused, missing))
+
+
+def test_an_answer_over_the_result_size_limit_is_refused_not_cut(release, tmp_path):
+    process, root = start_serve(release, tmp_path / "store", "--max-result-bytes", "5000")
+    try:
+        status, headers, body = post_query(root, "SELECT * WHERE { ?s ?p ?o }")
+        small, _, answer = post_query(root, "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert status == 503 and headers["X-Query-Limit"] == "result-size" and "5,000-byte limit" in body
+    assert small == 200 and len(json.loads(answer)["results"]["bindings"]) == 1
