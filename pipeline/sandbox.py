@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import select
 import re
 import signal
 import struct
@@ -165,19 +166,9 @@ class Worker:
         except OSError:  # it died while idle (killed from outside): nothing was asked of it yet
             self.kill()
             raise WorkerGone from None
-        ready = threading.Event()
-        result: list = []
-
-        def read() -> None:
-            try:
-                result.append(_read_frame(self.process.stdout))
-            except (EOFError, OSError, ValueError):
-                pass
-            ready.set()
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        while not ready.wait(0.02):
+        # wait on the pipe itself, checking the limits every 20 ms: one answer per request, written in one
+        # flush, so nothing of it waits in the reader's buffer before the first byte is readable
+        while not select.select([self.process.stdout], [], [], 0.02)[0]:
             if deadline is not None and time.monotonic() > deadline:
                 self.kill()
                 raise LimitExceeded(f"the query ran past the {limits.timeout:g} s time limit and was stopped; "
@@ -186,10 +177,11 @@ class Worker:
                 self.kill()
                 raise LimitExceeded(f"the query needed more than the {limits.memory_mb} MB memory limit and was "
                                     "stopped; narrow it or raise --memory-limit", "memory")
-        if not result:
+        try:
+            header, body = _read_frame(self.process.stdout)
+        except (EOFError, OSError, ValueError):
             self.kill()
-            raise StoreFailed("the query worker stopped unexpectedly; the query may be too large for this machine")
-        header, body = result[0]
+            raise StoreFailed("the query worker stopped unexpectedly; the query may be too large for this machine") from None
         if header["status"] == "ok":
             return Answer(header["kind"], header["media_type"], body)
         failure = {"malformed": MalformedQuery, "store": StoreFailed}.get(header["status"])
