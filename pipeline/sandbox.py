@@ -223,6 +223,7 @@ class Pool:
         self.closed = False
         self.all: list[Worker] = []
         self.lock = threading.Lock()
+        self.emptied = threading.Condition(self.lock)
         self.requests: queue.Queue[int | None] = queue.Queue()
         self.failures = 0
         self.spawner = threading.Thread(target=self._spawn, name="query-worker-spawner", daemon=True)
@@ -246,14 +247,18 @@ class Pool:
             with self.lock:
                 if self.closed:
                     worker.kill()
-                    return
+                    continue
                 self.all.append(worker)
             self.idle.put(worker)
+        # this thread's end sends every worker it started its parent-death signal: a closed pool's busy
+        # workers would die mid-query (seen in CI on a reload), so it outlives them
+        self.wait_closed()
 
     def _replace(self, worker: Worker) -> None:
         with self.lock:
             if worker in self.all:
                 self.all.remove(worker)
+            self.emptied.notify_all()
         if not self.closed:
             self.requests.put(1)
 
@@ -309,12 +314,19 @@ class Pool:
             with self.lock:
                 if worker in self.all:
                     self.all.remove(worker)
+                self.emptied.notify_all()
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """After close(): wait until the busy workers have finished and stopped; False if some still run."""
+        with self.lock:
+            return self.emptied.wait_for(lambda: not self.all, timeout)
 
     def kill(self) -> None:
         """Stop every worker at once, busy or not (the server is going away)."""
         self.close()
         with self.lock:
             workers, self.all = self.all, []
+            self.emptied.notify_all()
         for worker in workers:
             worker.kill()
 

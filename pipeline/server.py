@@ -139,9 +139,16 @@ class Server:
         old_pool, old_version = self.pool, self.version
         self.pool, self.version, self.digest = pool, version, digest
         self.on_event(f"reloaded {self.release}: a new release ({time.monotonic() - started:.1f} s)")
-        old_pool.close()  # its busy workers finish their queries first
-        let_go(old_version)
-        remove_unused_versions(self.root, keep=version)
+        threading.Thread(target=self._retire, args=(old_pool, old_version), name="retire-store", daemon=True).start()
+
+    def _retire(self, pool: Pool, version: Path) -> None:
+        """Remove a replaced store only once the queries still running on it have answered: removing it
+        under a busy worker kills that worker's query (seen in CI as "the query worker stopped unexpectedly")."""
+        pool.close()
+        if not pool.wait_closed(timeout=self.limits.timeout + 30 if self.limits.timeout else None):
+            pool.kill()
+        let_go(version)
+        remove_unused_versions(self.root, keep=self.version)
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -441,6 +441,41 @@ def test_a_running_server_picks_up_a_new_release_and_keeps_its_store(release, tm
         process.wait(timeout=10)
 
 
+def test_a_query_running_when_a_new_release_is_served_still_answers(release, tmp_path):
+    """Regression (CI): the old store was removed under a busy worker, whose query then failed."""
+    out = tmp_path / "release"
+    run([SEEDS], out, options=Options(base=BASE))
+    store = tmp_path / "store"
+    process, root = start_serve(out, store, "--timeout", "120")
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(process.stderr), daemon=True).start()
+    # every pair of triples, twelve times over: several seconds of work, longer than a reload takes
+    slow = ("SELECT (COUNT(*) AS ?n) WHERE { VALUES ?k { 1 2 3 4 5 6 7 8 9 10 11 12 } ?a ?b ?c . ?d ?e ?f }")
+    answers: list = []
+    try:
+        triples = int(json.loads(post_query(root, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[2])
+                      ["results"]["bindings"][0]["n"]["value"])
+        asking = threading.Thread(target=lambda: answers.append(post_query(root, slow)))
+        asking.start()
+        time.sleep(0.5)
+        run([SEEDS / "rmrb"], out, options=Options(base=BASE))
+        deadline = time.monotonic() + 60
+        while not any("reloaded" in line for line in said) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any("reloaded" in line for line in said), said
+        asking.join(timeout=120)
+        status, _, body = answers[0]
+        assert status == 200, body
+        assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == 12 * triples ** 2  # the old store's
+        # once that query answered, the store it ran on goes; only the served one stays
+        while len([p for p in store.iterdir() if p.is_dir()]) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len([p for p in store.iterdir() if p.is_dir()]) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_query_arguments_that_used_to_crash(release, tmp_path):
     runner = CliRunner()
     common = ["--release", str(release), "--store", str(tmp_path / "store"), "--format", "csv"]
