@@ -8,6 +8,7 @@ import json
 import re
 from typing import IO, Iterable, Iterator, NamedTuple
 
+from .context import NodeWriter, context
 from .terms import unescape
 from .vocab import PREFIXES
 
@@ -136,7 +137,7 @@ def write_turtle(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> i
 # --------------------------------------------------------------------------- JSON-LD
 
 def jsonld_context(prefixes: Prefixes) -> dict:
-    return {"@version": 1.1, **prefixes.table}
+    return context(prefixes)
 
 
 def jsonld_header(prefixes: Prefixes) -> str:
@@ -147,37 +148,15 @@ JSONLD_FOOTER = "\n]\n}\n"
 
 
 def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
-    """One compacted node object per subject, each on its own line, separated by commas."""
+    """One node object per subject under the release's context (context.py), one a line, comma-separated."""
     count = 0
-
-    def iri(value: str) -> str:
-        return prefixes.compact(value) or value
-
-    def value(obj: str):
-        if obj.startswith("<"):
-            return {"@id": iri(obj[1:-1])}
-        _, lexical, language, datatype = parse_object(obj)
-        if language:
-            return {"@value": lexical, "@language": language}
-        if datatype:
-            return {"@value": lexical, "@type": iri(datatype)}
-        return lexical
-
+    writer = NodeWriter(prefixes)
     out: list[str] = []
     for subject, pairs in groups:
         count += len(pairs)
-        node: dict = {"@id": iri(subject)}
-        types = [iri(obj[1:-1]) for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
-        if types:
-            node["@type"] = types[0] if len(types) == 1 else types
-        properties: dict[str, list] = {}
-        for predicate, obj in pairs:
-            if predicate != RDF_TYPE_IRI:
-                properties.setdefault(iri(predicate), []).append(value(obj))
-        for key in sorted(properties):
-            values = properties[key]
-            node[key] = values[0] if len(values) == 1 else values
-        out.append(json.dumps(node, ensure_ascii=False))
+        types = [obj[1:-1] for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
+        values = [(predicate, parse_object(obj)) for predicate, obj in pairs if predicate != RDF_TYPE_IRI]
+        out.append(json.dumps(writer.node(subject, types, values), ensure_ascii=False))
     if out:
         stream.write("\n" + ",\n".join(out))
     return count
@@ -287,7 +266,7 @@ class Turtle(Dump):
 class JsonLd(Dump):
     name = "articles.jsonld"
     media_type = "application/ld+json"
-    description = "JSON-LD 1.1, compacted, context inlined"
+    description = "JSON-LD 1.1, short term names, context inlined (also as context.jsonld)"
     separator = b","
 
     def header(self, prefixes: Prefixes) -> bytes:
