@@ -1,5 +1,5 @@
-"""Phase two of a run: the shards' buckets sorted, deduplicated and written by every dump writer as one
-fragment per partition (in parallel), counted for VoID as they go, then joined in order into the dumps."""
+"""Phase two of a run: the shards' buckets sorted, deduplicated, written by every dump writer as one fragment
+per partition (in parallel), counted, nodes that several records describe validated merged; then joined."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Iterator
+
 from .metadata import Stats
-from .serialize import DUMPS, Block, Prefixes, grouped
+from .serialize import DUMPS, Block, Prefixes, as_term, grouped
+from .shacl import Result
 from .shards import BUCKETS, read_buckets
+from .terms import Triple
 
 RECORDS_PER_PARTITION = 2000  # bounds the memory of sorting one piece of the output (~25 MB of lines)
 
@@ -24,14 +28,23 @@ class PartitionJob:
     shards: tuple[str, ...]
     work: str
     base: str
+    targets: tuple[str, ...] = ()  # the batches' target shards (batch.target_shard)
 
 
-def partitions(published: int, shards: list[str], work: Path, base: str) -> list[PartitionJob]:
+@dataclass(frozen=True)
+class PartitionResult:
+    stats: Stats
+    inconsistent: tuple[Result, ...]  # what the release-level check found on nodes several records describe
+    shared: int                       # how many such nodes it looked at
+
+
+def partitions(published: int, shards: list[str], work: Path, base: str,
+               targets: list[str] = ()) -> list[PartitionJob]:
     """Counted in records, not shard bytes, so that the gzip members (one per partition) depend on the
     input alone, not on batch sizes or workers."""
     parts = max(1, min(BUCKETS, math.ceil(published / RECORDS_PER_PARTITION)))
     size = math.ceil(BUCKETS / parts)
-    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base)
+    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base, tuple(targets))
             for i, first in enumerate(range(0, BUCKETS, size))]
 
 
@@ -39,21 +52,49 @@ def fragment_path(work: str | Path, index: int, dump) -> str:
     return os.path.join(work, f"part-{index:05d}-{dump.name}")
 
 
-def write_partition(_, job: PartitionJob) -> Stats:
-    """Sort and deduplicate buckets first..last-1 of every shard; each dump writes its fragment."""
+def write_partition(context, job: PartitionJob) -> PartitionResult:
+    """Sort and deduplicate buckets first..last-1 of every shard; each dump writes its fragment; the
+    nodes that several records describe are validated once more, merged (context: a BatchContext)."""
     prefixes = Prefixes(job.base)
     stats = Stats()
+    shared: list[Triple] = []
     fragments = [dump.fragment(fragment_path(job.work, job.index, dump), prefixes) for dump in DUMPS]
     try:
-        for _, lines in read_buckets([Path(s) for s in job.shards], job.first, job.last):
+        for _, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
             block = Block(lines, list(grouped(lines)))
             for fragment in fragments:
                 fragment.write(block)
             stats.count(block.groups)
+            shared.extend(_shared_triples(block.groups, repeated))
     finally:
         for fragment in fragments:
             fragment.close()
-    return stats
+    subjects = {s for s, _, _ in shared}
+    results = context.validator.across(shared, _objects_of(job, subjects)) if shared else []
+    return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects))
+
+
+def _shared_triples(groups, repeated: set[str]) -> Iterator[Triple]:
+    """The triples of every subject with a line that came from more than one record (a repeated line: each
+    batch writes a line a second time when a second record says it, and batches write their own shards)."""
+    if not repeated:
+        return
+    subjects = {line[1:line.index(">")] for line in repeated}
+    for subject, pairs in groups:
+        if subject in subjects:
+            for predicate, obj in pairs:
+                yield (subject, predicate, as_term(obj))
+
+
+def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:
+    """predicate -> the shared nodes that some record has as its object (for sh:targetObjectsOf)."""
+    found: dict[str, set[str]] = {}
+    for _, lines, _ in read_buckets([Path(t) for t in job.targets], job.first, job.last):
+        for line in lines:
+            node, predicate = line.rsplit(" ", 1)
+            if node in subjects:
+                found.setdefault(predicate, set()).add(node)
+    return found
 
 
 def assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> None:

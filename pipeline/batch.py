@@ -91,7 +91,11 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
         found, max_bytes=context.setup.max_record_bytes)))))
     outcomes: list[Outcome] = []
     lines: list[tuple[int, str]] = []
-    emitted: set[str] = set()  # agents, books and tags recur within a batch: write each line once
+    # agents, books and tags recur within a batch: a line is written once, and a second time when another
+    # record says it too, so that the partition sees which nodes several records describe (assemble.py)
+    emitted: dict[str, int] = {}
+    targets: set[tuple[int, str]] = set()  # (bucket, "node predicate") for sh:targetObjectsOf predicates
+    object_targets = context.validator.object_targets
     buckets: dict[str, int] = {}
     # every stage yields one item per input, in order: item i was read as manifest.data[i]
     for position, item in enumerate(items):
@@ -112,12 +116,17 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             if bucket is None:
                 bucket = buckets[subject] = bucket_of(subject)
             line = nt_line(triple)
+            if line in record_lines:
+                continue
             record_lines.add(line)
+            if triple[1] in object_targets and type(triple[2]) is str:
+                targets.add((bucket_of(triple[2]), f"{triple[2]} {triple[1]}"))
             if subject == work and triple[1] in WORK_CLAIMS:
                 claims.append(triple)  # which printing's title and dates the work keeps is the parent's call
                 continue
-            if line not in emitted:
-                emitted.add(line)
+            times = emitted.get(line, 0)
+            if times < 2:
+                emitted[line] = times + 1
                 lines.append((bucket, line))
         printing = context.minter.printing(record.id, record.book, record.book_author)
         outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
@@ -126,7 +135,13 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
                                 claims=tuple(claims)))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
     write_shard(Path(shard), lines)
+    write_shard(Path(target_shard(shard)), sorted(targets))
     return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines))
+
+
+def target_shard(shard: str) -> str:
+    """Where a shard's "node predicate" lines are: nodes that are objects of a targetObjectsOf predicate."""
+    return shard[:-3] + ".targets"
 
 
 def digest(text: str) -> int:

@@ -28,6 +28,7 @@ class Report:
     warning_count: int = 0
     skipped_count: int = 0
     triples: int = 0
+    shared_checked: int = 0  # resources several records describe, validated again once merged
     rejects: list[Reject] = field(default_factory=list)      # the first KEPT
     warnings: list[Problem] = field(default_factory=list)    # the first KEPT
     files: dict[str, int] = field(default_factory=dict)      # written file -> bytes
@@ -73,7 +74,7 @@ class Report:
     def counts(self) -> dict:
         return {"read": self.read, "published": self.published, "rejected": self.rejected,
                 "warnings": self.warning_count, "skipped": self.skipped_count, "triples": self.triples,
-                "stopped": self.stopped}
+                "shared_checked": self.shared_checked, "stopped": self.stopped}
 
     def write_json(self, path: Path, logs: Path) -> None:
         """report.json: the counts, every reject and warning (streamed from the logs), the files."""

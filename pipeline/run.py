@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
-from .batch import BatchJob, BatchResult, BatchSetup, process_batch
+from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shard
 from .conflicts import Printings, claim_lines, conflict_reject, disagreement
 from .shards import write_shard
 from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset, write_sha256sums,
                        write_void)
 from .options import Options
+from .problems import PipelineError
 from .sources import Found, InputError, Skipped, discover
 from .readme import Counts, changes, citation_cff, placeholders, readme
 from .release import PUBLISHER, Lock, OutputError, Previous, Quarantine, Staging, check_overlap, inspect, resolve_out
@@ -43,7 +44,13 @@ class _Read:
     """What the run read: its shards and a digest of its input manifest."""
 
     shards: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # each batch's target shard (batch.target_shard)
     manifest: object = None  # a hashlib sha256 of the input manifest
+
+
+class Inconsistent(PipelineError):
+    """The release-level check found nodes that several records describe and that, merged, break the
+    shapes: nothing is published (the previous release stays)."""
 
 
 def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
@@ -71,7 +78,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats = _write_phase(read.shards, options, workers, staging.path, work, report, progress)
+                stats = _write_phase(read, options, workers, staging.path, work, report, progress)
                 info = Describe(options, _release_date(options, read, previous))
                 about = _finish(staging.path, work, report, stats, info, read, previous)
                 staging.publish(read=report.read, published=report.published, about=about)
@@ -86,8 +93,7 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
                 progress, total) -> _Read:
     import hashlib
 
-    setup = BatchSetup(options.base, options.lang, options.shapes, options.validator,
-                       min(options.batch_size, PYSHACL_BATCH), options.strict, options.max_record_bytes)
+    setup = _setup(options)
     jobs = (BatchJob(number, tuple(chunk), str(work))
             for number, chunk in enumerate(_batched(_found(inputs, report), options.batch_size)))
     printings = Printings(work / "manifest.txt")
@@ -103,12 +109,18 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
         _account(batch, conflicts, later, report, quarantine, options.max_rejects)
         printings.add(batch)
         read.shards.append(batch.shard)
+        read.targets.append(target_shard(batch.shard))
         read.manifest.update(batch.manifest.encode("utf-8"))
         if progress:
             progress("records", report.read, total)
     claims.flush()
     printings.close()
     return read
+
+
+def _setup(options: Options) -> BatchSetup:
+    return BatchSetup(options.base, options.lang, options.shapes, options.validator,
+                      min(options.batch_size, PYSHACL_BATCH), options.strict, options.max_record_bytes)
 
 
 class _Claims:
@@ -175,17 +187,31 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _write_phase(shards: list[str], options: Options, engine: Engine, staging: Path, work: Path, report: Report,
+def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, work: Path, report: Report,
                  progress) -> Stats:
-    jobs = partitions(report.published, shards, work, options.minted_base)
+    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets)
     stats = Stats()
-    for done, part in enumerate(engine.map(write_partition, jobs), start=1):
-        stats.add(part)
+    inconsistent = []
+    for done, part in enumerate(engine.map(write_partition, jobs, setup=_setup(options)), start=1):
+        stats.add(part.stats)
+        inconsistent.extend(part.inconsistent)
+        report.shared_checked += part.shared
         if progress:
             progress("writing", done, len(jobs))
+    if inconsistent:
+        raise Inconsistent(_inconsistent_message(inconsistent))
     report.triples = stats.triples
     assemble(staging, work, len(jobs), Prefixes(options.minted_base))
     return stats
+
+
+def _inconsistent_message(results: list) -> str:
+    shown = "\n".join(f"  {result}" for result in results[:10])
+    more = f"\n  … and {len(results) - 10} more" if len(results) > 10 else ""
+    return (f"{len(results)} violation(s) on resources that several records describe, found only once they are "
+            f"merged, so nothing was published:\n{shown}{more}\nThe records that name these resources disagree "
+            "(search the inputs for the values shown) or a shape counts what several records add up to; correct "
+            "the records or the shapes and run again.")
 
 
 def _release_date(options: Options, read: _Read, previous: Previous) -> str:

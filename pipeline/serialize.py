@@ -9,7 +9,7 @@ import re
 from typing import IO, Iterable, Iterator, NamedTuple
 
 from .context import NodeWriter, context
-from .terms import unescape
+from .terms import Lit, Term, unescape
 from .vocab import PREFIXES
 
 RDF_TYPE_IRI = PREFIXES["rdf"] + "type"
@@ -37,6 +37,12 @@ def parse_object(obj: str) -> tuple:
     if suffix.startswith("^^<"):
         return ("literal", lexical, None, suffix[3:-1])
     return ("literal", lexical, None, None)
+
+
+def as_term(obj: str) -> Term:
+    """The plain term (an IRI str or a Lit) of an object's N-Triples text."""
+    parsed = parse_object(obj)
+    return parsed[1] if parsed[0] == "iri" else Lit(parsed[1], parsed[2], parsed[3])
 
 
 def grouped(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]:

@@ -5,6 +5,7 @@ tests/test_shacl_equivalence.py runs both on the same good and bad graphs and co
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -193,14 +194,55 @@ def _regex_flags(flags: str) -> int:
     return value
 
 
+# --------------------------------------------------------------------------- across records
+
+# Constraints whose outcome depends on all of a node's values together. Every other SHACL Core constraint
+# the engine runs is checked value by value (datatype, class, pattern, languageIn, ...) or can only go from
+# failing to passing as values are added (minCount, hasValue): when each record's graph conforms, the
+# union of their graphs conforms to those too. Only these need the release-level look at shared nodes.
+ACROSS_RECORDS = ("maxCount", "equals")
+
+
+def across_records(shapes: list[Shape]) -> list[Shape]:
+    """The shapes cut down to the constraints that can fail only once records are merged."""
+    kept = []
+    for shape in shapes:
+        pruned = _pruned(shape)
+        if pruned is not None:
+            kept.append(pruned)
+    return kept
+
+
+def _pruned(shape: Shape) -> Shape | None:
+    constraints = [(name, parameter) for name, parameter in shape.constraints if _needed_across(name, parameter)]
+    properties = [p for p in (_pruned(prop) for prop in shape.properties) if p is not None]
+    if not constraints and not properties:
+        return None
+    return dataclasses.replace(shape, constraints=constraints, properties=properties)
+
+
+def _needed_across(name: str, parameter) -> bool:
+    """sh:not is kept whatever it holds (a node gaining values can start to match what it must not); sh:or
+    and sh:node are kept, whole, when a shape inside counts values: cut down, they would mean less."""
+    if name in ACROSS_RECORDS or name == "not":
+        return True
+    if name in ("or", "node"):
+        return any(_counts_values(member) for member in (parameter if isinstance(parameter, list) else [parameter]))
+    return False
+
+
+def _counts_values(shape: Shape) -> bool:
+    return any(_needed_across(n, p) for n, p in shape.constraints) or any(map(_counts_values, shape.properties))
+
+
 # --------------------------------------------------------------------------- data
 
 class Data:
     """A small graph indexed by subject and predicate (and types), built from plain triples."""
 
-    __slots__ = ("out", "types", "instances")
+    __slots__ = ("out", "types", "instances", "objects_of")
 
-    def __init__(self, triples: Iterable[Triple]):
+    def __init__(self, triples: Iterable[Triple], objects_of: dict[str, Iterable[Term]] | None = None):
         out: dict[str, dict[str, dict[Term, None]]] = {}
         instances: dict[Term, dict[str, None]] = {}
         for s, p, o in triples:
@@ -210,6 +252,8 @@ class Data:
         self.out = out
         self.instances = instances
         self.types = {s: props.get(RDF_TYPE, ()) for s, props in out.items()}
+        # nodes known to be objects of a predicate in triples that are not here (the release-level check)
+        self.objects_of = objects_of or {}
 
     def values(self, focus: Term, path: str) -> list[Term]:
         props = self.out.get(focus) if isinstance(focus, str) else None
@@ -229,14 +273,17 @@ class Data:
             for props in self.out.values():
                 for obj in props.get(predicate, ()):
                     nodes[obj] = None
+            nodes.update(dict.fromkeys(self.objects_of.get(predicate, ())))
         return list(nodes)
 
 
 # --------------------------------------------------------------------------- validation
 
-def validate(triples: Iterable[Triple], shapes: list[Shape]) -> list[Result]:
-    """Every SHACL result for the graph of these triples."""
-    data = Data(triples)
+def validate(triples: Iterable[Triple], shapes: list[Shape], *,
+             objects_of: dict[str, Iterable[Term]] | None = None) -> list[Result]:
+    """Every SHACL result for the graph of these triples; objects_of adds, per predicate, nodes that are
+    its objects elsewhere (for sh:targetObjectsOf)."""
+    data = Data(triples, objects_of)
     results: list[Result] = []
     for shape in shapes:
         for focus in data.focus_nodes(shape):

@@ -42,8 +42,9 @@ def read_offsets(path: Path) -> array:
     return offsets
 
 
-def read_buckets(shards: list[Path], first: int, last: int) -> Iterator[tuple[int, list[str]]]:
-    """(bucket, its sorted unique lines from every shard) for buckets first..last-1."""
+def read_buckets(shards: list[Path], first: int, last: int) -> Iterator[tuple[int, list[str], set[str]]]:
+    """(bucket, its sorted unique lines from every shard, the lines found more than once) for buckets
+    first..last-1."""
     pieces: dict[int, list[bytes]] = {}
     for shard in shards:
         offsets = read_offsets(shard)
@@ -60,6 +61,20 @@ def read_buckets(shards: list[Path], first: int, last: int) -> Iterator[tuple[in
     for bucket in range(first, last):
         if bucket in pieces:
             text = b"".join(pieces.pop(bucket)).decode("utf-8")
-            lines = set(text.split("\n"))  # not splitlines(): U+2028 and friends may stand raw in literals
+            every = text.split("\n")  # not splitlines(): U+2028 and friends may stand raw in literals
+            lines = set(every)
             lines.discard("")
-            yield bucket, sorted(lines)
+            repeated = set() if len(lines) == len(every) - 1 else _repeated(every)
+            yield bucket, sorted(lines), repeated
+
+
+def _repeated(lines: list[str]) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for line in lines:
+        if line in seen:
+            repeated.add(line)
+        else:
+            seen.add(line)
+    repeated.discard("")
+    return repeated

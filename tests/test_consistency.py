@@ -4,6 +4,15 @@ one title per work, and the assembled release conforms to the shapes as a whole 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rdflib import Graph, Literal, URIRef
 
@@ -84,13 +93,6 @@ def test_the_first_printing_wins_whatever_the_workers_and_batches(tmp_path):
 
 # ---------------------------------------------------------------- generated multi-record corpora
 
-import tempfile  # noqa: E402
-import unicodedata  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 # names that have several Unicode forms: compatibility ideographs, and Latin letters with accents
 NAME_FORMS = [("李\u862d芳", "李\uf91f芳"), ("José Martí", unicodedata.normalize("NFD", "José Martí")),
               ("毛泽东", "毛泽东"), ("新华社", "新华社")]
@@ -137,3 +139,98 @@ def test_generated_corpora_publish_releases_that_conform_as_a_whole(records):
                 continue
             for name in filter(None, values["authors"].split(",") + values["tags"].split(",")):
                 assert name in literals, name
+
+
+JUDGE = Path(__file__).resolve().parents[2] / "shared" / "judge" / "check"
+JUDGE_HOME = Path(os.environ.get("JUDGE_HOME", Path.home() / ".cache" / "rdf-judge"))
+
+
+def judge_or_skip() -> Path:
+    """The independent judge (../shared/judge), set up; CI sets ZH_REQUIRE_JUDGE so it cannot be skipped."""
+    if JUDGE.is_file() and (JUDGE_HOME / "node_modules").is_dir():
+        return JUDGE
+    if os.environ.get("ZH_REQUIRE_JUDGE"):
+        pytest.fail(f"the judge is required but not set up: run {JUDGE.parent / 'setup'}")
+    pytest.skip("the judge (../shared/judge) is not set up here; .ci/run sets it up")
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora())
+def test_the_judge_passes_generated_corpora(records):
+    """A sample of the generated corpora, checked by the judge: N3.js, jsonld.js, Jena, rdf-validate-shacl."""
+    judge = judge_or_skip()
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary) / "in"
+        for values in records:
+            values = dict(values)
+            write(folder, f"{values.pop('folder')}/{values['id']}.txt", **values)
+        run([folder], Path(temporary) / "out", options=Options(base=BASE))
+        result = subprocess.run([str(judge), str(Path(temporary) / "out"), "--shapes", str(SHAPES)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        assert result.stdout.rstrip().splitlines()[-1].endswith(" 0 failed")
+
+
+# ---------------------------------------------------------------- the release-level check inside the run
+
+# Shapes that count what several records add up to: each record's graph conforms (one printing each),
+# the merged release does not. Targeted by class, and by the objects of a predicate that only the
+# printings (not the shared work) carry, so the check must learn the target from other records.
+COUNTING_SHAPES = {
+    "by-class.ttl": """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
+<urn:test:OnePrinting> a sh:NodeShape ; sh:targetClass schema:Article ;
+    sh:property [ sh:path schema:workExample ; sh:maxCount 1 ; sh:message "printed once" ] .""",
+    "by-object.ttl": """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
+<urn:test:OnePrinting> a sh:NodeShape ; sh:targetObjectsOf schema:exampleOfWork ;
+    sh:property [ sh:path schema:workExample ; sh:maxCount 1 ; sh:message "printed once" ] .""",
+}
+
+
+def _shapes_with(tmp_path, name: str):
+    import shutil
+
+    folder = tmp_path / f"shapes-{name}"
+    shutil.copytree(SHAPES, folder)
+    (folder / name).write_text(COUNTING_SHAPES[name], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("validator", ["builtin", "pyshacl"])
+@pytest.mark.parametrize("name", sorted(COUNTING_SHAPES))
+@pytest.mark.parametrize("batch", [1, 500], ids=["a-batch-each", "one-batch"])
+def test_the_run_checks_shared_resources_merged_and_publishes_nothing_that_breaks_the_shapes(
+        tmp_path, name, batch, validator):
+    from pipeline.run import Inconsistent
+
+    folder = tmp_path / "in"
+    write(folder, "b1/w1.txt", id="w1", book="书一")
+    write(folder, "b2/w1.txt", id="w1", book="书二")
+    write(folder, "b3/w2.txt", id="w2", book="书三")  # printed once: fine
+    shapes = _shapes_with(tmp_path, name)
+    with pytest.raises(Inconsistent) as caught:
+        run([folder], tmp_path / "out", options=Options(base=BASE, shapes=shapes, batch_size=batch,
+                                                        validator=validator))
+    message = str(caught.value)
+    assert f"<{BASE}article/w1> http://schema.org/workExample" in message and "article/w2>" not in message
+    assert not (tmp_path / "out").exists()  # nothing published
+    # the same records with the project's shapes publish, and the check saw the shared work
+    report = run([folder], tmp_path / "out", options=Options(base=BASE, batch_size=batch, validator=validator))
+    assert report.published == 3 and report.shared_checked >= 1
+
+
+def test_an_inconsistent_release_exits_3_and_keeps_the_previous_one(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    folder = tmp_path / "in"
+    write(folder, "b1/w1.txt", id="w1", book="书一")
+    out = tmp_path / "out"
+    run([folder], out, options=Options(base=BASE))
+    before = (out / "articles.nt").read_bytes()
+    write(folder, "b2/w1.txt", id="w1", book="书二")
+    result = CliRunner().invoke(main, ["run", str(folder), "-o", str(out), "--base", BASE,
+                                       "--shapes", str(_shapes_with(tmp_path, "by-class.ttl"))])
+    assert result.exit_code == 3, result.output
+    assert "merged" in result.output and "printed once" in result.output
+    assert (out / "articles.nt").read_bytes() == before
