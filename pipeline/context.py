@@ -3,7 +3,7 @@ values are written under it, so a JavaScript developer reads `node.author[0]` wi
 
 from __future__ import annotations
 
-from .vocab import DC, DCAT, DCTERMS, PREFIXES, RDFS, SCHEMA, SKOS, XSD
+from .vocab import DC, DCAT, DCTERMS, PREFIXES, RDFS, SCHEMA, SKOS, TIME, XSD
 
 # How the values of a property are written. TEXT: a language map of arrays ({"zh-Hans": ["…"]}); LINK:
 # IRIs as plain strings; PLAIN: untagged strings; a datatype IRI: strings of that datatype. A value of
@@ -16,11 +16,15 @@ PROPERTIES: dict[str, str] = {
     SCHEMA.name: TEXT, SCHEMA.headline: TEXT, SCHEMA.alternativeHeadline: TEXT, SCHEMA.articleBody: TEXT,
     SCHEMA.description: TEXT, SCHEMA.value: TEXT,
     SCHEMA.author: LINK, SCHEMA.about: LINK, SCHEMA.isPartOf: LINK, SCHEMA.exampleOfWork: LINK,
-    SCHEMA.workExample: LINK, SCHEMA.additionalProperty: LINK,
-    SCHEMA.dateCreated: XSD.date, SCHEMA.identifier: PLAIN, SCHEMA.inLanguage: PLAIN,
+    SCHEMA.workExample: LINK, SCHEMA.additionalProperty: LINK, SCHEMA.genre: LINK,
+    SCHEMA.sourceOrganization: LINK, SCHEMA.publisher: LINK, SCHEMA.inDefinedTermSet: LINK,
+    SCHEMA.dateCreated: XSD.date, SCHEMA.datePublished: XSD.date, SCHEMA.identifier: PLAIN,
+    SCHEMA.inLanguage: PLAIN, SCHEMA.volumeNumber: PLAIN,
     DCTERMS.title: TEXT, DCTERMS.alternative: TEXT, DCTERMS.description: TEXT,
-    DCTERMS.creator: LINK, DCTERMS.isPartOf: LINK, DCTERMS.subject: LINK, DCTERMS.temporal: LINK,
-    DCTERMS.date: XSD.date, DCTERMS.identifier: PLAIN,
+    DCTERMS.bibliographicCitation: TEXT,
+    DCTERMS.creator: LINK, DCTERMS.isPartOf: LINK, DCTERMS.subject: LINK, DCTERMS.type: LINK,
+    DCTERMS.date: XSD.date, DCTERMS.created: XSD.date, DCTERMS.issued: XSD.date, DCTERMS.identifier: PLAIN,
+    TIME.hasTime: LINK,
     DC.creator: TEXT, DC.source: TEXT, DC.date: PLAIN,
     DCAT.startDate: XSD.date, DCAT.endDate: XSD.date,
     RDFS.label: TEXT, SKOS.prefLabel: TEXT, SKOS.inScheme: LINK,
@@ -28,7 +32,8 @@ PROPERTIES: dict[str, str] = {
 
 # Classes that get a bare name as a `type` value; others are written as compact IRIs (skos:Concept).
 SCHEMA_CLASSES = ("Article", "NewsArticle", "Chapter", "CreativeWork", "Person", "Organization", "Book",
-                  "Periodical", "Newspaper", "PublicationIssue", "PublicationVolume", "PropertyValue")
+                  "Periodical", "Newspaper", "PublicationIssue", "PublicationVolume", "PropertyValue",
+                  "Collection", "WebSite", "DefinedTerm", "DefinedTermSet")
 
 
 def term_of(iri: str, prefixes) -> str:

@@ -64,6 +64,20 @@ class Minter:
     def book(self, book: str, book_author: str) -> str:
         return self._iri(f"book/{self.book_key(book, book_author)}")
 
+    def issue(self, book: str, date: PartialDate) -> str:
+        """One issue of a newspaper: the newspaper and the day."""
+        return f"{book}/issue/{date.lexical}"
+
+    def volume_set(self, name: str) -> str:
+        """The multi-volume work a volume belongs to (毛泽东全集), by its name alone."""
+        return self._iri(f"book/{key('set', name)}")
+
+    def genre(self, label: str) -> str:
+        return self._iri(f"form/{key(label)}")
+
+    def genre_scheme(self) -> str:
+        return self._iri("genres")
+
     def agent(self, name: str) -> str:
         return self._iri(f"agent/{key(name)}")
 

@@ -7,13 +7,14 @@ import re
 import unicodedata
 from typing import Iterable, Iterator
 
+from .curated import Container, container_of, is_genre, source_kind
 from .dates import PartialDate
 from .iris import Minter
 from .problems import OptionError, Reject
 from .record import LABEL_OF, Record, header_fields
 from .scripts import language_tag
 from .terms import Lit, Triple
-from .vocab import DC, DCAT, DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
+from .vocab import DC, DCAT, DCTERMS, EDTF, RDF_TYPE, RDFS, SCHEMA, SKOS, TIME, XSD
 
 # An author name is an organisation when it ends with one of these (a unit, a body, a paper) or starts
 # with a party/state prefix; Chinese personal names are 2-4 characters and use none of them as endings.
@@ -28,18 +29,24 @@ CORPORATE_PREFIXES = ("中共", "中国共产党", "中华人民共和国", "国
 MIN_CORPORATE_LENGTH = 3  # '王部' or '李会' are personal names
 # (人民 and 科 are not endings here: they are common in given names, as in 王人民, 张建科)
 
-# A book name is a periodical (newspaper, magazine) when it ends with one of these.
-PERIODICAL_SUFFIXES = ("报", "日报", "晚报", "周报", "画报", "学报", "杂志", "月刊", "半月刊", "周刊", "旬刊", "季刊", "红旗")
+# What a container is (curated.py) decides its type, its printings' type and what their dates mean.
+CONTAINER_TYPES: dict[str, tuple[str, ...]] = {
+    "newspaper": (SCHEMA.Newspaper,), "periodical": (SCHEMA.Periodical,), "book": (SCHEMA.Book,),
+    "volume": (SCHEMA.Book, SCHEMA.PublicationVolume), "database": (SCHEMA.Collection,),
+    "website": (SCHEMA.WebSite,),
+}
+PRINTING_TYPES: dict[str, str] = {"newspaper": SCHEMA.NewsArticle}  # any other container: schema:Article
 
 
 # Which predicates carry each record field, so that a SHACL result on one names the field (validate.py).
 PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
     "id": (DCTERMS.identifier,),
     "title": (DCTERMS.title, SCHEMA.headline, DCTERMS.alternative),
-    "dates": (DCTERMS.date, DCTERMS.temporal, DC.date, SCHEMA.dateCreated),
+    "dates": (DCTERMS.date, DCTERMS.created, DCTERMS.issued, TIME.hasTime, DC.date, SCHEMA.dateCreated,
+              SCHEMA.datePublished),
     "authors": (DCTERMS.creator, SCHEMA.author),
-    "origin": (DC.source,),
-    "tags": (DCTERMS.subject, SKOS.prefLabel, SCHEMA.about),
+    "origin": (DC.source, DCTERMS.bibliographicCitation, SCHEMA.sourceOrganization),
+    "tags": (DCTERMS.subject, SKOS.prefLabel, SCHEMA.about, SCHEMA.genre, DCTERMS.type),
     "book": (DCTERMS.isPartOf, SCHEMA.isPartOf),
     "book_author": (DC.creator,),
     "body": (SCHEMA.articleBody,),
@@ -54,7 +61,7 @@ MAPPED_FIELDS = set(PREDICATES_OF_FIELD) | {"is_range"}  # the fields this modul
 # becomes an alternative and its dates stay on the printing alone (conflicts.Printings finds them).
 _AS_ALTERNATIVE = {DCTERMS.title: DCTERMS.alternative, SCHEMA.headline: SCHEMA.alternativeHeadline}
 _FIRST_PRINTING_TITLE = {SCHEMA.name}
-_FIRST_PRINTING_DATES = {DCTERMS.date, SCHEMA.dateCreated, DCTERMS.temporal}
+_FIRST_PRINTING_DATES = {DCTERMS.date, DCTERMS.created, SCHEMA.dateCreated, TIME.hasTime}
 WORK_CLAIMS = set(_AS_ALTERNATIVE) | _FIRST_PRINTING_TITLE | _FIRST_PRINTING_DATES  # on the work, per printing
 
 
@@ -102,11 +109,16 @@ def is_corporate(name: str) -> bool:
 
 
 def is_periodical(book: str) -> bool:
-    return book.endswith(PERIODICAL_SUFFIXES)
+    return container_of(book).is_periodical
 
 
 def date_literal(date: PartialDate) -> Lit:
     return Lit(date.lexical, None, XSD[date.xsd_type])
+
+
+def interval_literal(start: PartialDate, end: PartialDate) -> Lit:
+    """An EDTF interval (ISO 8601-2), each end at its own precision: '1966-05/1967'."""
+    return Lit(f"{start.lexical}/{end.lexical}", None, EDTF)
 
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
@@ -157,26 +169,31 @@ class Mapper:
         work = m.work(record.id)
         book = m.book(record.book, record.book_author)
         printing = m.printing(record.id, record.book, record.book_author)
+        container = container_of(record.book)
+        issue = self._issue(book, container, record)
         out: list[Triple] = []
         add = out.append
 
-        # the work: what a consumer searches by
-        add((work, RDF_TYPE, SCHEMA.Article))
+        # the work: the text, whatever it was printed in; what a consumer searches by
+        add((work, RDF_TYPE, SCHEMA.CreativeWork))
         add((work, DCTERMS.identifier, Lit(record.id)))
         add((work, SCHEMA.identifier, Lit(record.id)))
         add((work, SCHEMA.workExample, printing))
         add((work, SCHEMA.inLanguage, Lit(self.language)))
-        # the printing: every field of the record
-        add((printing, RDF_TYPE, SCHEMA.CreativeWork))
+        # the printing: the text as printed in one container, with every field of the record
+        add((printing, RDF_TYPE, PRINTING_TYPES.get(container.kind, SCHEMA.Article)))
+        add((printing, RDF_TYPE, DCTERMS.BibliographicResource))
         add((printing, SCHEMA.exampleOfWork, work))
-        add((printing, DCTERMS.isPartOf, book))
-        add((printing, SCHEMA.isPartOf, book))
+        add((printing, DCTERMS.isPartOf, issue or book))
+        add((printing, SCHEMA.isPartOf, issue or book))
         add((printing, SCHEMA.articleBody, self.text(record.body)))
         add((printing, SCHEMA.inLanguage, Lit(self.language)))
         for subject in (work, printing):
             out.extend(self._shared_fields(subject, record))
+        out.extend(self._dates(work, printing, container, record))
         if record.origin:
             add((printing, DC.source, self.text(record.origin)))
+            out.extend(self._origin(printing, book, container, record))
         if record.authors:
             add((printing, DC.creator, self.text(record.author_text)))
         if record.date_text:
@@ -191,52 +208,125 @@ class Mapper:
             add((node, SCHEMA.name, self.text(label)))
             add((node, SCHEMA.value, self.text(value)))
 
-        out.extend(self._book(book, record))
+        out.extend(self._book(book, container, record))
+        if issue:
+            out.extend(self._issue_node(issue, book, record))
         for name in record.authors:
             out.extend(self._agent(name))
-        for tag in record.tags:
-            out.extend(self._concept(tag))
-        if record.tags:
-            out.extend(self._scheme())
+        topics = [tag for tag in record.tags if not is_genre(tag)]
+        forms = [tag for tag in record.tags if is_genre(tag)]
+        for tag in topics:
+            out.extend(self._concept(m.concept(tag), tag, m.concept_scheme()))
+        for tag in forms:
+            out.extend(self._concept(m.genre(tag), tag, m.genre_scheme()))
+        if topics:
+            out.extend(self._scheme(m.concept_scheme(), "Topics of the article records"))
+        if forms:
+            out.extend(self._scheme(m.genre_scheme(), "Forms (genres) of the article records"))
         return out
 
     def _shared_fields(self, subject: str, record: Record) -> Iterator[Triple]:
-        """Title, dates, creators and subjects: on the work and on the printing alike."""
+        """Title, creators, topics and forms: on the work and on the printing alike."""
         title = self.text(record.title)
         yield (subject, DCTERMS.title, title)
         yield (subject, SCHEMA.headline, title)
         yield (subject, SCHEMA.name, title)
-        if record.is_range:
-            start, end = record.dates
-            period = self.minter.period(start, end)
-            yield (subject, DCTERMS.temporal, period)
-            yield from self._period(period, start, end)
-        else:
-            for date in record.dates:
-                yield (subject, DCTERMS.date, date_literal(date))
-                yield (subject, SCHEMA.dateCreated, date_literal(date))
         for name in record.authors:
             agent = self.minter.agent(name)
             yield (subject, DCTERMS.creator, agent)
             yield (subject, SCHEMA.author, agent)
         for tag in record.tags:
-            concept = self.minter.concept(tag)
-            yield (subject, DCTERMS.subject, concept)
-            yield (subject, SCHEMA.about, concept)
+            if is_genre(tag):
+                genre = self.minter.genre(tag)
+                yield (subject, SCHEMA.genre, genre)
+                yield (subject, DCTERMS.type, genre)
+            else:
+                concept = self.minter.concept(tag)
+                yield (subject, DCTERMS.subject, concept)
+                yield (subject, SCHEMA.about, concept)
+
+    def _dates(self, work: str, printing: str, container: Container, record: Record) -> Iterator[Triple]:
+        """dcterms:date on both, always. In a newspaper or periodical, 日期 is the issue's date: the
+        printing was published then. Elsewhere (a compilation, a database) it is the text's own date:
+        the work was created then, and the compilation says nothing about when it was printed."""
+        if record.is_range:
+            start, end = record.dates
+            literals = [interval_literal(start, end)]
+            period = self.minter.period(start, end)
+            for subject in (work, printing):
+                yield (subject, TIME.hasTime, period)
+            yield from self._period(period, start, end)
+        else:
+            literals = [date_literal(date) for date in record.dates]
+        for literal in literals:
+            yield (work, DCTERMS.date, literal)
+            yield (printing, DCTERMS.date, literal)
+            exact = literal.datatype != EDTF  # schema.org's dates are points: an interval is not one
+            if container.is_periodical:
+                yield (printing, DCTERMS.issued, literal)
+                if exact:
+                    yield (printing, SCHEMA.datePublished, literal)
+            else:
+                yield (work, DCTERMS.created, literal)
+                if exact:
+                    yield (work, SCHEMA.dateCreated, literal)
 
     def _period(self, period: str, start: PartialDate, end: PartialDate) -> Iterator[Triple]:
         yield (period, RDF_TYPE, DCTERMS.PeriodOfTime)
+        yield (period, RDF_TYPE, TIME.ProperInterval)
         yield (period, DCAT.startDate, date_literal(start))
         yield (period, DCAT.endDate, date_literal(end))
         yield (period, RDFS.label, Lit(f"{start.lexical}/{end.lexical}"))
 
-    def _book(self, book: str, record: Record) -> Iterator[Triple]:
-        yield (book, RDF_TYPE, SCHEMA.Periodical if is_periodical(nfc(record.book)) else SCHEMA.Book)
+    def _issue(self, book: str, container: Container, record: Record) -> str | None:
+        """A newspaper's issue of the day: only for one date, to the day (an issue is a day's paper)."""
+        if container.kind != "newspaper" or record.is_range or len(record.dates) != 1 or not record.dates[0].day:
+            return None
+        return self.minter.issue(book, record.dates[0])
+
+    def _issue_node(self, issue: str, book: str, record: Record) -> Iterator[Triple]:
+        date = date_literal(record.dates[0])
+        name = self.text(f"{nfc(record.book)} {record.dates[0].lexical}")
+        yield (issue, RDF_TYPE, SCHEMA.PublicationIssue)
+        yield (issue, SCHEMA.isPartOf, book)
+        yield (issue, DCTERMS.isPartOf, book)
+        yield (issue, SCHEMA.datePublished, date)
+        yield (issue, DCTERMS.issued, date)
+        yield (issue, SCHEMA.name, name)
+        yield (issue, DCTERMS.title, name)
+
+    def _origin(self, printing: str, book: str, container: Container, record: Record) -> Iterator[Triple]:
+        """来源, beyond the verbatim dc:source: a citation, or the organisation that supplied the text."""
+        kind = source_kind(record.origin)
+        if kind == "citation":
+            yield (printing, DCTERMS.bibliographicCitation, self.text(record.origin))
+        elif kind in ("credit", "this"):
+            # 本报 ('this paper'): the newspaper's own staff, the organisation that publishes it
+            name = nfc(record.book) if kind == "this" else nfc(record.origin)
+            agent = self.minter.agent(name)
+            yield (printing, SCHEMA.sourceOrganization, agent)
+            yield (agent, RDF_TYPE, SCHEMA.Organization)
+            yield (agent, SCHEMA.name, self.text(name))
+            yield (agent, RDFS.label, self.text(name))
+            if kind == "this":
+                yield (book, SCHEMA.publisher, agent)
+
+    def _book(self, book: str, container: Container, record: Record) -> Iterator[Triple]:
+        for cls in CONTAINER_TYPES[container.kind]:
+            yield (book, RDF_TYPE, cls)
         name = self.text(nfc(record.book))
         yield (book, SCHEMA.name, name)
         yield (book, DCTERMS.title, name)
         if record.book_author:
             yield (book, DC.creator, self.text(nfc(record.book_author)))
+        if container.kind == "volume":
+            whole = self.minter.volume_set(container.set)
+            yield (book, SCHEMA.volumeNumber, Lit(container.volume))
+            yield (book, SCHEMA.isPartOf, whole)
+            yield (book, DCTERMS.isPartOf, whole)
+            yield (whole, RDF_TYPE, SCHEMA.Book)
+            yield (whole, SCHEMA.name, self.text(container.set))
+            yield (whole, DCTERMS.title, self.text(container.set))
 
     def _agent(self, name: str) -> Iterator[Triple]:
         agent = self.minter.agent(name)
@@ -244,15 +334,21 @@ class Mapper:
         yield (agent, SCHEMA.name, self.text(nfc(name)))
         yield (agent, RDFS.label, self.text(nfc(name)))
 
-    def _concept(self, tag: str) -> Iterator[Triple]:
-        concept = self.minter.concept(tag)
-        scheme = self.minter.concept_scheme()
+    def _concept(self, concept: str, tag: str, scheme: str) -> Iterator[Triple]:
+        """A tag: a SKOS concept, and a schema.org DefinedTerm, so that schema:about and schema:genre
+        point at a Thing schema.org knows."""
+        label = self.text(nfc(tag))
         yield (concept, RDF_TYPE, SKOS.Concept)
-        yield (concept, SKOS.prefLabel, self.text(nfc(tag)))
+        yield (concept, RDF_TYPE, SCHEMA.DefinedTerm)
+        yield (concept, SKOS.prefLabel, label)
+        yield (concept, SCHEMA.name, label)
         yield (concept, SKOS.inScheme, scheme)
+        yield (concept, SCHEMA.inDefinedTermSet, scheme)
 
-    def _scheme(self) -> Iterator[Triple]:
-        scheme = self.minter.concept_scheme()
+    def _scheme(self, scheme: str, title: str) -> Iterator[Triple]:
+        label = Lit(title, "en")
         yield (scheme, RDF_TYPE, SKOS.ConceptScheme)
-        yield (scheme, SKOS.prefLabel, Lit("Tags of the article records", "en"))
-        yield (scheme, DCTERMS.title, Lit("Tags of the article records", "en"))
+        yield (scheme, RDF_TYPE, SCHEMA.DefinedTermSet)
+        yield (scheme, SKOS.prefLabel, label)
+        yield (scheme, DCTERMS.title, label)
+        yield (scheme, SCHEMA.name, label)

@@ -64,7 +64,7 @@ def grouped(lines: Iterable[str]) -> Iterator[tuple[str, list[tuple[str, str]]]]
 class Prefixes:
     """Prefix table for one release: the vocabularies plus the minted IRI spaces under the base."""
 
-    MINTED = ("article", "book", "agent", "concept", "period")
+    MINTED = ("article", "book", "agent", "concept", "form", "period")
 
     def __init__(self, base: str):
         self.table = dict(PREFIXES)

@@ -18,6 +18,8 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "spdx": "http://spdx.org/rdf/terms#",
+    "time": "http://www.w3.org/2006/time#",
+    "edtf": "http://id.loc.gov/datatypes/edtf/",
 }
 
 
@@ -53,6 +55,8 @@ VOID = Namespace(PREFIXES["void"])
 PROV = Namespace(PREFIXES["prov"])
 FOAF = Namespace(PREFIXES["foaf"])
 SPDX = Namespace(PREFIXES["spdx"])
+TIME = Namespace(PREFIXES["time"])
+EDTF = PREFIXES["edtf"] + "EDTF"  # the Library of Congress's datatype for EDTF (ISO 8601-2) literals
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 RDF_TYPE = RDF.type
