@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .options import Options
 
 IANA = "https://www.iana.org/assignments/media-types/"
-_ARTICLE = f"<{SCHEMA.Article}>"  # as an article's rdf:type object is written in N-Triples
+_ARTICLE = f"<{SCHEMA.CreativeWork}>"  # a work's rdf:type object, as written in N-Triples
 VOCABULARIES = ("dcterms", "dc", "schema", "skos", "dcat")
 
 

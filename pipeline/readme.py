@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .serialize import DUMP_NAMED
-from .vocab import DEFAULT_BASE, DEFAULT_PUBLISHER, SCHEMA, SKOS
+from .vocab import DCTERMS, DEFAULT_BASE, DEFAULT_PUBLISHER, SCHEMA, SKOS
 
 RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated: the texts are not ours
 MEDIA_TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",
@@ -31,9 +31,9 @@ class Counts:
     def of(cls, report, stats) -> "Counts":
         classes = stats.classes
         count = lambda *names: sum(classes.get(SCHEMA[name], 0) for name in names)  # noqa: E731
-        return cls(report.read, report.published, report.rejected, stats.triples, count("Article"),
-                   count("CreativeWork"), count("Person", "Organization"), count("Book", "Periodical"),
-                   classes.get(SKOS.Concept, 0))
+        return cls(report.read, report.published, report.rejected, stats.triples, count("CreativeWork"),
+                   classes.get(DCTERMS.BibliographicResource, 0), count("Person", "Organization"),
+                   count("Book", "Periodical", "Newspaper", "Collection", "WebSite"), classes.get(SKOS.Concept, 0))
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -104,8 +104,8 @@ newspapers it appears in, and its tags as SKOS concepts. Every record was valida
 | articles (works) | {counts.works:,} |
 | printings | {counts.printings:,} |
 | agents (people and organisations) | {counts.agents:,} |
-| books and newspapers | {counts.books:,} |
-| tags | {counts.tags:,} |
+| containers (books, newspapers, databases, websites) | {counts.books:,} |
+| tags (topics and forms) | {counts.tags:,} |
 | triples | {counts.triples:,} |
 
 The four dumps hold the same graph. `void.ttl` describes the dataset (VoID, DCAT, PROV: counts, class

@@ -18,7 +18,7 @@ from .resources import queries_dir
 from .sandbox import MAX_QUERY_BYTES, Limits, Pool, PoolClosed, QueryFailed
 from .sparql import EndpointError, ensure_store, hold, let_go, release_digest, remove_unused_versions, store_path
 
-DEFAULT_QUERY = "SELECT ?article ?title WHERE {\n  ?article a <http://schema.org/Article> ;\n" \
+DEFAULT_QUERY = "SELECT ?article ?title WHERE {\n  ?article a <http://schema.org/CreativeWork> ;\n" \
                 "           <http://purl.org/dc/terms/title> ?title .\n} LIMIT 20"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 WATCH_SECONDS = 2.0  # how often the release is checked for a new version

@@ -10,7 +10,8 @@ from pipeline.dates import PartialDate
 from pipeline.iris import Minter
 from pipeline.record import LABEL_OF, Record
 from pipeline.scripts import language_tag
-from pipeline.vocab import DC as _DC, DCAT as _DCAT, DCTERMS as _DCTERMS, SCHEMA as _SCHEMA, SKOS as _SKOS
+from pipeline.vocab import (DC as _DC, DCAT as _DCAT, DCTERMS as _DCTERMS, RDF as _RDF, SCHEMA as _SCHEMA,
+                            SKOS as _SKOS, TIME as _TIME)
 
 
 class _Terms:
@@ -23,7 +24,7 @@ class _Terms:
         return URIRef(getattr(self.namespace, name))
 
 
-DC, DCAT, DCTERMS, SCHEMA, SKOS = (_Terms(n) for n in (_DC, _DCAT, _DCTERMS, _SCHEMA, _SKOS))
+DC, DCAT, DCTERMS, RDF, SCHEMA, SKOS, TIME = (_Terms(n) for n in (_DC, _DCAT, _DCTERMS, _RDF, _SCHEMA, _SKOS, _TIME))
 
 
 def date_from_literal(literal) -> PartialDate:
@@ -36,12 +37,15 @@ def read_back(graph: Graph, minter: Minter, record: Record) -> dict:
     printing = URIRef(minter.printing(record.id, record.book, record.book_author))
     work = graph.value(printing, SCHEMA.exampleOfWork)
     book = graph.value(printing, DCTERMS.isPartOf)
-    period = graph.value(printing, DCTERMS.temporal)
+    if (book, RDF.type, SCHEMA.PublicationIssue) in graph:  # a newspaper printing is in the day's issue
+        book = graph.value(book, DCTERMS.isPartOf)
+    period = graph.value(printing, TIME.hasTime)
     if period is not None:
         dates = (date_from_literal(graph.value(period, DCAT.startDate)),
                  date_from_literal(graph.value(period, DCAT.endDate)))
     else:
         dates = tuple(sorted(date_from_literal(d) for d in graph.objects(printing, DCTERMS.date)))
+    tags = list(graph.objects(printing, DCTERMS.subject)) + list(graph.objects(printing, DCTERMS.type))
     written = _written_variants(graph, printing)
     return {
         "id": str(graph.value(work, DCTERMS.identifier)),
@@ -52,7 +56,7 @@ def read_back(graph: Graph, minter: Minter, record: Record) -> dict:
         "authors": _as_written(_names(graph, graph.objects(printing, DCTERMS.creator), SCHEMA.name), written, LABEL_OF["authors"]),
         "author_text": str(graph.value(printing, DC.creator) or ""),
         "origin": str(graph.value(printing, DC.source) or ""),
-        "tags": _as_written(_names(graph, graph.objects(printing, DCTERMS.subject), SKOS.prefLabel), written, LABEL_OF["tags"]),
+        "tags": _as_written(_names(graph, tags, SKOS.prefLabel), written, LABEL_OF["tags"]),
         "book": _one_as_written(str(graph.value(book, SCHEMA.name)), written, LABEL_OF["book"]),
         "book_author": _one_as_written(str(graph.value(book, DC.creator) or ""), written, LABEL_OF["book_author"]),
         "body": str(graph.value(printing, SCHEMA.articleBody)),

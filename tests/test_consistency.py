@@ -178,7 +178,7 @@ def test_the_judge_passes_generated_corpora(records):
 # printings (not the shared work) carry, so the check must learn the target from other records.
 COUNTING_SHAPES = {
     "by-class.ttl": """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
-<urn:test:OnePrinting> a sh:NodeShape ; sh:targetClass schema:Article ;
+<urn:test:OnePrinting> a sh:NodeShape ; sh:targetClass schema:CreativeWork ;
     sh:property [ sh:path schema:workExample ; sh:maxCount 1 ; sh:message "printed once" ] .""",
     "by-object.ttl": """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
 <urn:test:OnePrinting> a sh:NodeShape ; sh:targetObjectsOf schema:exampleOfWork ;

@@ -33,7 +33,7 @@ def subjects(lines: list[str]) -> dict[str, str]:
     found = {}
     for quad in pyoxigraph.parse("\n".join(lines).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES):
         if quad.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
-            role = {"http://schema.org/Article": "work", "http://schema.org/CreativeWork": "printing"}
+            role = {"http://schema.org/CreativeWork": "work", "http://purl.org/dc/terms/BibliographicResource": "printing"}
             if quad.object.value in role:
                 found[role[quad.object.value]] = quad.subject.value
     return found

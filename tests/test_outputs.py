@@ -162,7 +162,7 @@ def test_turtle_uses_prefixes(seeds_release):
     text = (out / "articles.ttl").read_text(encoding="utf-8")
     assert text.startswith("@prefix rdf: ")
     assert "@prefix schema: <http://schema.org/> ." in text
-    assert " a schema:Article ;" in text
+    assert " a schema:CreativeWork ;" in text
 
 
 @pytest.mark.parametrize("path", seed_files(), ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.curated import container_of, is_genre, source_kind
 from pipeline.mapping import is_corporate
 from pipeline.record import Record, Source, parse_source
 from pipeline.sparql import ensure_store, query_store
@@ -69,14 +70,43 @@ def test_articles_by_author(store, records):
     assert set(column(run(store, "01-articles-by-author.rq"), "id")) == expected and expected
 
 
+def in_year(record: Record, year: int) -> bool:
+    """A point date of that year, or a range that overlaps it."""
+    if record.is_range:
+        return record.dates[0].year <= year <= record.dates[1].year
+    return any(d.year == year for d in record.dates)
+
+
 def test_articles_in_a_year(store, records):
-    expected = {r.id for r in records if not r.is_range and any(d.year == 1966 for d in r.dates)}
+    expected = {r.id for r in records if in_year(r, 1966)}
     assert set(column(run(store, "02-articles-in-a-year.rq"), "id")) == expected and expected
+
+
+def test_a_range_that_overlaps_the_year_is_found(tmp_path):
+    """Regression (issue 12): a range-dated article had no date triple, and query 02 missed it."""
+    from pipeline import Options
+    from pipeline import run as publish
+    from pipeline.record import format_record
+
+    from .conftest import BASE
+
+    folder = tmp_path / "in" / "b"
+    folder.mkdir(parents=True)
+    for name, dates in (("r1", "1965-3-1,1967-2-1"), ("r2", "1966-0-0,1968-0-0"), ("r3", "1967-1-0,1968-1-0")):
+        (folder / f"{name}.txt").write_text(format_record(dict(
+            id=name, title="标题", dates=dates, is_range="true", authors="", origin="", tags="", book="某书",
+            book_author="", body="正文。", description="")), encoding="utf-8")
+    assert publish([folder.parent], tmp_path / "out", options=Options(base=BASE)).published == 3
+    location, _ = ensure_store(tmp_path / "out", tmp_path / "store")
+    assert set(column(run(location, "02-articles-in-a-year.rq"), "id")) == {"r1", "r2"}
+    assert set(column(run(location, "03-articles-in-a-date-range.rq"), "id")) == {"r1", "r2"}
 
 
 def test_articles_in_a_date_range_honour_partial_dates(store, records):
     low, high = (1966, 5, 1), (1966, 12, 31)
-    expected = {r.id for r in records for d in r.dates if d.earliest() <= high and d.latest() >= low}
+    spans = [(r.id, *r.dates) for r in records if r.is_range]
+    spans += [(r.id, d, d) for r in records if not r.is_range for d in r.dates]
+    expected = {id_ for id_, start, end in spans if start.earliest() <= high and end.latest() >= low}
     assert set(column(run(store, "03-articles-in-a-date-range.rq"), "id")) == expected and expected
 
 
@@ -103,8 +133,8 @@ def test_co_authors(store, records):
 
 def test_tags_that_occur_together(store, records):
     pairs = Counter()
-    for record in records:
-        pairs.update(combinations(sorted(record.tags), 2))
+    for record in records:  # topics only: form tags (文章, 讲话) are genres
+        pairs.update(combinations(sorted(t for t in record.tags if not is_genre(t)), 2))
     results = run(store, "07-tags-that-occur-together.rq")
     counts = [int(n) for n in column(results, "printings")]
     assert counts == sorted(counts, reverse=True) and len(counts) == 20
@@ -152,3 +182,33 @@ def test_organisations(store, records):
     results = run(store, "12-organisations.rq")
     assert dict(zip(column(results, "name"), map(int, column(results, "articles")))) == \
         {name: len(ids) for name, ids in expected.items()} and expected
+
+
+def test_printings_published_in_a_year(store, records):
+    expected = {r.id for r in records if container_of(r.book).is_periodical and in_year(r, 1966)}
+    assert set(column(run(store, "13-articles-published-in-a-year.rq"), "id")) == expected and expected
+
+
+def test_articles_by_or_from_an_organisation(store, records):
+    expected = {(r.id, "author") for r in records if "新华社" in r.authors}
+    expected |= {(r.id, "source") for r in records if source_kind(r.origin) == "credit" and r.origin == "新华社"}
+    results = run(store, "14-articles-by-or-from-an-organisation.rq")
+    assert set(zip(column(results, "id"), column(results, "how"))) == expected
+    assert any(how == "source" for _, how in expected)  # the wire items have no 作者
+
+
+def test_a_newspaper_issue(store, records):
+    expected = {r.id for r in records if r.book == "人民日报" and r.date_text == "1966-6-6"}
+    assert set(column(run(store, "15-a-newspaper-issue.rq"), "id")) == expected and expected
+
+
+def test_genres_by_count(store, records):
+    counts = defaultdict(set)
+    for record in records:
+        for tag in record.tags:
+            if is_genre(tag):
+                counts[tag].add(record.id)
+    results = run(store, "16-genres.rq")
+    assert dict(zip(column(results, "genre"), map(int, column(results, "articles")))) == \
+        {tag: len(ids) for tag, ids in counts.items()}
+    assert column(results, "genre")[0] == "文章"

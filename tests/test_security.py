@@ -420,7 +420,7 @@ def test_a_running_server_picks_up_a_new_release_and_keeps_its_store(release, tm
     process, root = start_serve(out, tmp_path / "store")
     said: list[str] = []
     threading.Thread(target=lambda: said.extend(process.stderr), daemon=True).start()
-    count = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://schema.org/Article> }"
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://schema.org/CreativeWork> }"
     try:
         before = json.loads(post_query(root, count)[2])["results"]["bindings"][0]["n"]["value"]
         run([SEEDS / "rmrb"], out, options=Options(base=BASE))

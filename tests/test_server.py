@@ -75,7 +75,7 @@ def served(release, tmp_path):
 def test_serve_answers_sparql_json_and_refuses_updates(served):
     root, process, first = served
     assert f"{root}/query" in first
-    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Article> }"})
+    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/CreativeWork> }"})
     status, body = http(f"{root}/query?{query}", headers={"Accept": "application/sparql-results+json"})
     assert status == 200
     assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(seed_facts()["articles"])

@@ -18,14 +18,15 @@ PREFIXES = """
 @prefix schema: <http://schema.org/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix time: <http://www.w3.org/2006/time#> .
 @prefix ex: <http://example.org/x/> .
 """
 GOOD = """
-ex:w a schema:Article ; dcterms:identifier "abc123" ; dcterms:title "标题"@zh ;
+ex:w a schema:CreativeWork ; dcterms:identifier "abc123" ; dcterms:title "标题"@zh ;
     dcterms:date "1957-05"^^xsd:gYearMonth ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:workExample ex:pr ;
     schema:headline "标题"@zh ; schema:name "标题"@zh ; schema:author ex:p ; schema:about ex:c ;
     schema:dateCreated "1957-05"^^xsd:gYearMonth ; schema:inLanguage "zh" .
-ex:pr a schema:CreativeWork ; schema:exampleOfWork ex:w ; dcterms:isPartOf ex:b ; dcterms:title "标题"@zh ;
+ex:pr a schema:Article, dcterms:BibliographicResource ; schema:exampleOfWork ex:w ; dcterms:isPartOf ex:b ; dcterms:title "标题"@zh ;
     schema:articleBody "正文"@zh ; dcterms:creator ex:p ; dcterms:subject ex:c ; schema:isPartOf ex:b ;
     schema:headline "标题"@zh ; schema:name "标题"@zh ; schema:author ex:p ; schema:about ex:c ; schema:inLanguage "zh" .
 ex:b a schema:Book ; schema:name "书"@zh .
@@ -33,6 +34,10 @@ ex:p a schema:Person ; schema:name "某人"@zh .
 ex:c a skos:Concept ; skos:prefLabel "标签"@zh ; skos:inScheme ex:s .
 ex:s a skos:ConceptScheme .
 """
+# a printing in a newspaper's issue of one day (replacing the book of GOOD)
+ISSUE = ('ex:b a schema:PublicationIssue ; schema:isPartOf ex:n ; dcterms:isPartOf ex:n . '
+         'ex:n a schema:Newspaper ; schema:name "报"@zh .')
+ISSUE_DATED = ISSUE.replace("dcterms:isPartOf ex:n .", 'dcterms:isPartOf ex:n ; schema:datePublished "1966-06-06"^^xsd:date .')
 # each case: (name, turtle to remove from GOOD, turtle to add) -> at least one violation
 BAD = [
     ("work without title", 'dcterms:title "标题"@zh ;\n    dcterms:date', "dcterms:date", ""),
@@ -54,7 +59,16 @@ BAD = [
     ("concept without label", 'skos:prefLabel "标签"@zh ;', "", ""),
     ("concept outside the scheme", "skos:inScheme ex:s .", "skos:inScheme ex:nowhere .", ""),
     ("period without end", None, None,
-     'ex:w dcterms:temporal ex:t . ex:t a dcterms:PeriodOfTime ; dcat:startDate "1966"^^xsd:gYear .'),
+     'ex:w time:hasTime ex:t . ex:t a dcterms:PeriodOfTime ; dcat:startDate "1966"^^xsd:gYear .'),
+    ("range not a period", None, None, 'ex:w time:hasTime ex:c .'),
+    ("form tag not a concept", None, None, "ex:w dcterms:type ex:p ; schema:genre ex:p ."),
+    ("genre without its DCMI twin", None, None, "ex:w schema:genre ex:c ."),
+    ("ill-typed publication date", None, None, 'ex:pr schema:datePublished "yesterday" .'),
+    ("credit not an organisation", None, None, "ex:pr schema:sourceOrganization ex:p ."),
+    ("two citations", None, None, 'ex:pr dcterms:bibliographicCitation "一"@zh, "二"@zh .'),
+    ("issue without a day", 'ex:b a schema:Book ; schema:name "书"@zh .', ISSUE, ""),
+    ("issue of two newspapers", 'ex:b a schema:Book ; schema:name "书"@zh .', ISSUE_DATED,
+     'ex:b schema:isPartOf ex:n2 ; dcterms:isPartOf ex:n2 . ex:n2 a schema:Newspaper ; schema:name "报二"@zh .'),
     ("two verbatim origins", None, None, 'ex:pr dc:source "一"@zh, "二"@zh .'),
 ]
 
@@ -70,6 +84,11 @@ def graph(text: str) -> Graph:
 
 def test_good_graph_conforms(shapes):
     report = validate_graph(graph(GOOD), shapes)
+    assert report.conforms and not report.violations, [str(r) for r in report.results]
+
+
+def test_a_printing_in_a_dated_newspaper_issue_conforms(shapes):
+    report = validate_graph(graph(GOOD.replace('ex:b a schema:Book ; schema:name "书"@zh .', ISSUE_DATED)), shapes)
     assert report.conforms and not report.violations, [str(r) for r in report.results]
 
 
