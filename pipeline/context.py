@@ -16,7 +16,7 @@ PROPERTIES: dict[str, str] = {
     SCHEMA.name: TEXT, SCHEMA.headline: TEXT, SCHEMA.alternativeHeadline: TEXT, SCHEMA.articleBody: TEXT,
     SCHEMA.description: TEXT, SCHEMA.value: TEXT,
     SCHEMA.author: LINK, SCHEMA.about: LINK, SCHEMA.isPartOf: LINK, SCHEMA.exampleOfWork: LINK,
-    SCHEMA.workExample: LINK, SCHEMA.additionalProperty: LINK, SCHEMA.genre: LINK,
+    SCHEMA.workExample: LINK, SKOS.note: LINK, SCHEMA.genre: LINK,
     SCHEMA.sourceOrganization: LINK, SCHEMA.publisher: LINK, SCHEMA.inDefinedTermSet: LINK,
     SCHEMA.dateCreated: XSD.date, SCHEMA.datePublished: XSD.date, SCHEMA.identifier: PLAIN,
     SCHEMA.inLanguage: PLAIN, SCHEMA.volumeNumber: PLAIN,

@@ -203,7 +203,7 @@ class Mapper:
             add((printing, SCHEMA.description, self.text(record.description)))
         for label, value in record.extra + _unmapped(record) + _variants(record):
             node = m.extra(printing, label, value)
-            add((printing, SCHEMA.additionalProperty, node))
+            add((printing, SKOS.note, node))  # schema:additionalProperty is not for CreativeWorks
             add((node, RDF_TYPE, SCHEMA.PropertyValue))
             add((node, SCHEMA.name, self.text(label)))
             add((node, SCHEMA.value, self.text(value)))

@@ -102,6 +102,6 @@ def _names(graph: Graph, nodes, predicate: URIRef) -> set[str]:
     return {str(graph.value(node, predicate)) for node in nodes}
 
 
-_SCHEMA_ADDITIONAL = URIRef(_SCHEMA.additionalProperty)
+_SCHEMA_ADDITIONAL = URIRef(_SKOS.note)
 _SCHEMA_NAME = URIRef(_SCHEMA.name)
 _SCHEMA_VALUE = URIRef(_SCHEMA.value)
