@@ -80,8 +80,10 @@ def readme(info, counts: Counts, files: dict[str, tuple[int, str]], change_text:
     return f"""# {options.title}
 
 {counts.published:,} article records from Chinese books and newspapers, as linked data: Dublin Core and
-schema.org descriptions of each article (the work), each of its printings, its authors, the books and
-newspapers it appears in, and its tags as SKOS concepts. Every record was validated against SHACL shapes.
+schema.org descriptions of each article (the work), each of its printings (a news article in a
+newspaper's issue of the day, an article in a book, a volume, a database or a website), its authors and
+source credits, and its tags as SKOS concepts: topics, and forms such as 讲话 or 社论 as genres. Every
+record was validated against SHACL shapes, and so was the release as a whole.
 
 | | |
 | --- | --- |
@@ -129,7 +131,8 @@ Check the download with `sha256sum -c SHA256SUMS`.
 ## Query it
 
 {endpoint}The `queries/` folder holds commented example queries (articles by author, in a year, by tag, in a
-book, co-authors, tags that occur together, counts per year, the dataset's own description, …).
+book, co-authors, tags that occur together, counts per year, printings published in a year, articles
+by or from an organisation, a newspaper's issue of one day, genres, the dataset's own description, …).
 
 ## Cite it
 
@@ -144,7 +147,10 @@ book, co-authors, tags that occur together, counts per year, the dataset's own d
 ## Known limitations
 
 - People with the same name are one agent (two different 王力 would be merged); the person/organisation
-  and book/newspaper distinctions are rules on the name, documented with the tool.
+  distinction is a rule on the name, and what kind of container a book name is comes from a table of
+  the corpus's known containers with rules on the name for the others, both documented with the tool.
+- A date's meaning follows its container: in a newspaper or periodical the printing was published then
+  (dcterms:issued), elsewhere the text was made then (dcterms:created on the work); dcterms:date is on both.
 - Rejected records are not in the dumps; the publisher's report lists each with its reason.
 """
 
