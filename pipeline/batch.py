@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .iris import Minter
-from .mapping import WORK_CLAIMS, Mapper
+from .mapping import PROVENANCE, WORK_CLAIMS, Mapper
 from .problems import Problem, Reject
 from .record import parse
 from .sources import Found, read_sources
@@ -32,10 +32,13 @@ class BatchSetup:
     pyshacl_batch: int
     strict: bool
     max_record_bytes: int
+    rights: str | None = None
+    source_url: str | None = None
 
     def __call__(self) -> "BatchContext":
         minter = Minter(self.base)
-        return BatchContext(self, minter, Mapper(minter, lang=self.lang),
+        return BatchContext(self, minter, Mapper(minter, lang=self.lang, rights=self.rights,
+                                                 source_url=self.source_url),
                             Validator(load_shapes(self.shapes), engine=self.validator,
                                       batch_size=self.pyshacl_batch, strict=self.strict))
 
@@ -110,6 +113,8 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
         work = context.minter.work(record.id)
         claims = []
         record_lines = set()
+        sources = {o for _, p, o in item.triples if p in PROVENANCE}
+        content = []
         for triple in item.triples:
             subject = triple[0]
             bucket = buckets.get(subject)
@@ -119,6 +124,8 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             if line in record_lines:
                 continue
             record_lines.add(line)
+            if triple[1] not in PROVENANCE and subject not in sources:
+                content.append(line)
             if triple[1] in object_targets and type(triple[2]) is str:
                 targets.add((bucket_of(triple[2]), f"{triple[2]} {triple[1]}"))
             if subject == work and triple[1] in WORK_CLAIMS:
@@ -130,7 +137,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
                 lines.append((bucket, line))
         printing = context.minter.printing(record.id, record.book, record.book_author)
         outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
-                                content=digest("\n".join(sorted(record_lines))), work=digest(record.id),
+                                content=digest("\n".join(sorted(content))), work=digest(record.id),
                                 title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}"),
                                 claims=tuple(claims)))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")

@@ -21,7 +21,7 @@ from .sandbox import Limits
 from .server import Server, is_loopback
 from .sparql import FORMATS, ensure_store, query_endpoint, query_store
 from .validate import DEFAULT_ENGINE, ENGINES, ParseFailed, load_shapes, read_rdf, validate_graph
-from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
+from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_RIGHTS, DEFAULT_TITLE
 
 # exit codes (documented in the README)
 EXIT_OK = 0          # everything published
@@ -84,6 +84,7 @@ def main() -> None:
   pipeline run                                   # seeds/ into output/
   pipeline run corpus/ -o release/ --base https://data.example.org/articles/
   pipeline run one.txt other-folder/ --strict --max-rejects 10
+  pipeline run corpus/ --version-label 2.1 --source-url 'https://archive.example/articles/{id}'
 
 Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 3 the run failed (nothing written), 4 stopped by --max-rejects.""")
@@ -105,7 +106,13 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
               help="Records handed to a worker at a time.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="The dataset's title (void.ttl, dataset.jsonld).")
-@click.option("--license", "license_", default=DEFAULT_LICENSE, show_default=True, help="License IRI of the dataset.")
+@click.option("--license", "license_", default=DEFAULT_LICENSE, show_default=True,
+              help="License IRI of the metadata the release publishes.")
+@click.option("--rights", default=DEFAULT_RIGHTS, show_default=True,
+              help="Rights statement IRI of the article texts, on every printing (rightsstatements.org).")
+@click.option("--version-label", help="The release's version (dcat:version) [default: its date].")
+@click.option("--source-url", help="IRI template of each record's page at its source, with {id} and/or "
+                                   "{container}, e.g. 'https://archive.example/articles/{id}'.")
 @click.option("--publisher", default=DEFAULT_PUBLISHER, show_default=True, help="Who publishes the dataset.")
 @click.option("--date", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Release date [default: SOURCE_DATE_EPOCH, else the previous release's date if the inputs are the same, else today].")
@@ -114,14 +121,15 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--allow-empty", is_flag=True,
               help="Let a run that publishes no record replace a release that has some.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
-                batch_size, quiet, title, license_, publisher, date, download_base, sparql_endpoint,
-                allow_empty) -> None:
+                batch_size, quiet, title, license_, rights, version_label, source_url, publisher, date,
+                download_base, sparql_endpoint, allow_empty) -> None:
     """Convert, validate and publish records.
 
     INPUTS are record files, or folders searched for *.txt (default: seeds/)."""
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
-                      batch_size=batch_size, title=title, license=license_, publisher=publisher,
+                      batch_size=batch_size, title=title, license=license_, rights=rights,
+                      version_label=version_label, source_url=source_url, publisher=publisher,
                       date=date.date().isoformat() if date else None, download_base=download_base,
                       sparql_endpoint=sparql_endpoint, allow_empty=allow_empty)
     started = time.monotonic()

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 from typing import Iterable, Iterator
 
 from .curated import Container, container_of, is_genre, source_kind
 from .dates import PartialDate
-from .iris import Minter
+from .iris import Minter, key
 from .problems import OptionError, Reject
 from .record import LABEL_OF, Record, header_fields
 from .scripts import language_tag
 from .terms import Lit, Triple
-from .vocab import DC, DCAT, DCTERMS, EDTF, RDF_TYPE, RDFS, SCHEMA, SKOS, TIME, XSD
+from .vocab import DC, DCAT, DCTERMS, EDTF, PROV, RDF_TYPE, RDFS, SCHEMA, SKOS, TIME, XSD
 
 # An author name is an organisation when it ends with one of these (a unit, a body, a paper) or starts
 # with a party/state prefix; Chinese personal names are 2-4 characters and use none of them as endings.
@@ -55,6 +56,10 @@ PREDICATES_OF_FIELD: dict[str, tuple[str, ...]] = {
 
 
 MAPPED_FIELDS = set(PREDICATES_OF_FIELD) | {"is_range"}  # the fields this module has a rule for
+
+# Where a description came from, not what the record says: left out of the content that conflict
+# detection compares, so that the same record found in two places is one printing with two sources.
+PROVENANCE = frozenset({PROV.wasDerivedFrom, SCHEMA.isBasedOn})
 
 
 # A later printing whose title or date disagrees with the work's first printing: on the work, its title
@@ -102,6 +107,28 @@ def _unmapped(record: Record) -> tuple[tuple[str, str], ...]:
                  for value in (getattr(record, f.attribute),) if value)
 
 
+# 书籍作者 is usually its compiler or editor: a name, or names joined like 作者 (周良霄,顾菊英). A statement
+# with anything else in it (a publisher, a date: 斯大林，诸夏怀斯社2017年5月) is kept verbatim only.
+_EDITOR_SEPARATORS = re.compile(r"[,，、;；]")
+_EDITOR_NAME = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff·・A-Za-z .\-]{2,30}$")
+_NOT_A_NAME = re.compile(r"[0-9０-９年月日版社]$|出版|编$|主编")
+
+
+def editors(statement: str) -> list[str]:
+    """The names in a 书籍作者 statement, when it is only names; none when it says more than that."""
+    names = [nfc(part.strip()) for part in _EDITOR_SEPARATORS.split(statement)]
+    if not names or any(not _EDITOR_NAME.match(n) or _NOT_A_NAME.search(n) for n in names):
+        return []
+    return list(dict.fromkeys(names))
+
+
+def container_and_name(file: str) -> tuple[str | None, str]:
+    """The folder a record file is in (its container id in the <book_id>/<article_id>.txt layout) and
+    the file's own name; no folder for a file given alone."""
+    parts = file.replace("\\", "/").split("/")
+    return (parts[-2] if len(parts) > 1 else None), parts[-1]
+
+
 def is_corporate(name: str) -> bool:
     if len(name) < MIN_CORPORATE_LENGTH:
         return False
@@ -145,10 +172,12 @@ def check_language_tag(lang: str) -> str:
 class Mapper:
     """Maps records for one base IRI and one language tag."""
 
-    def __init__(self, minter: Minter, *, lang: str):
+    def __init__(self, minter: Minter, *, lang: str, rights: str | None = None, source_url: str | None = None):
         check_language_tag(lang)
         self.minter = minter
         self.lang = lang
+        self.rights = rights
+        self.source_url = source_url
 
     def __call__(self, items: Iterable[Record | Reject]) -> Iterator[tuple[Record, list[Triple]] | Reject]:
         """Stage: each record with its triples; rejects pass through."""
@@ -188,6 +217,9 @@ class Mapper:
         add((printing, SCHEMA.isPartOf, issue or book))
         add((printing, SCHEMA.articleBody, self.text(record.body)))
         add((printing, SCHEMA.inLanguage, Lit(self.language)))
+        if self.rights:
+            add((printing, DCTERMS.rights, self.rights))
+        out.extend(self._source(printing, record))
         for subject in (work, printing):
             out.extend(self._shared_fields(subject, record))
         out.extend(self._dates(work, printing, container, record))
@@ -224,6 +256,20 @@ class Mapper:
         if forms:
             out.extend(self._scheme(m.genre_scheme(), "Forms (genres) of the article records"))
         return out
+
+    def _source(self, printing: str, record: Record) -> Iterator[Triple]:
+        """Where the printing's description came from: the source record (container id and article id as
+        the input names them; its page at the source when --source-url gives a template)."""
+        container, _ = container_and_name(record.file)
+        identifier = f"{container}/{record.id}" if container else record.id
+        if self.source_url:
+            source = self.source_url.format(container=quote(container or "", safe=""), id=record.id)
+        else:  # one per source file: identical copies of a record in two places are two sources
+            source = f"{printing}/source/{key(identifier)}"
+        yield (printing, PROV.wasDerivedFrom, source)
+        yield (printing, SCHEMA.isBasedOn, source)
+        yield (source, RDF_TYPE, PROV.Entity)
+        yield (source, DCTERMS.identifier, Lit(identifier))
 
     def _shared_fields(self, subject: str, record: Record) -> Iterator[Triple]:
         """Title, creators, topics and forms: on the work and on the printing alike."""
@@ -319,6 +365,12 @@ class Mapper:
         yield (book, DCTERMS.title, name)
         if record.book_author:
             yield (book, DC.creator, self.text(nfc(record.book_author)))
+            for name in editors(record.book_author):
+                agent = self.minter.agent(name)
+                # schema:editor is for a Person; an organisation that compiled a book contributed to it
+                yield (book, SCHEMA.contributor if is_corporate(name) else SCHEMA.editor, agent)
+                yield (book, DCTERMS.contributor, agent)
+                yield from self._agent(name)
         if container.kind == "volume":
             whole = self.minter.volume_set(container.set)
             yield (book, SCHEMA.volumeNumber, Lit(container.volume))

@@ -70,8 +70,8 @@ class Describe:
 
     @property
     def version(self) -> str:
-        """The release's version label: its date, until a label is asked for."""
-        return self.date
+        """The release's version label: --version-label, else its date."""
+        return self.options.version_label or self.date
 
     @property
     def dataset(self) -> str:
@@ -112,6 +112,8 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
             f"{records} article records as printed in books and newspapers, published as Dublin Core and "
             f"schema.org linked data with SKOS tags; every record validated against SHACL shapes.")),
         (d, DCTERMS.license, info.options.license),
+        (d, DCTERMS.rights, info.options.rights),
+        (d, SCHEMA.version, Lit(info.version)),  # dcat:version is DCAT 3, newer than what most tools know
         (d, DCTERMS.publisher, publisher),
         (publisher, RDF_TYPE, FOAF.Organization), (publisher, FOAF.name, Lit(info.options.publisher)),
         (d, DCTERMS.created, Lit(info.date, None, XSD.date)),
@@ -188,6 +190,9 @@ def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: i
         "description": f"{records} article records as printed in books and newspapers, published as linked data "
                        f"({stats.triples} triples).",
         "license": {"@id": info.options.license},
+        "version": info.version,
+        "copyrightNotice": f"The metadata is under {info.options.license}; the article texts are not the "
+                           f"publisher's to license: their rights statement is {info.options.rights}",
         "publisher": {"@type": "Organization", "@id": info.base + "publisher", "name": info.options.publisher},
         "dateCreated": info.date,
         "dateModified": info.date,

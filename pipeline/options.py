@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .iris import Minter, check_iri
 from .sources import DEFAULT_MAX_BYTES
-from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_TITLE
+from .vocab import DEFAULT_BASE, DEFAULT_LANG, DEFAULT_LICENSE, DEFAULT_PUBLISHER, DEFAULT_RIGHTS, DEFAULT_TITLE
 
 DEFAULT_BATCH = 500  # records per unit of work handed to a worker
 
@@ -26,7 +26,10 @@ class Options:
     max_rejects: int | None = None
     # what the dataset description says (void.ttl, dataset.jsonld)
     title: str = DEFAULT_TITLE
-    license: str = DEFAULT_LICENSE
+    license: str = DEFAULT_LICENSE  # of the metadata
+    rights: str = DEFAULT_RIGHTS  # a rights statement for the texts, on every printing
+    version_label: str | None = None  # default: the release date
+    source_url: str | None = None  # a template for each record's page at its source: {container}, {id}
     publisher: str = DEFAULT_PUBLISHER
     date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the previous release's (same inputs), else today
     download_base: str | None = None  # default {base}dumps/
@@ -40,10 +43,12 @@ class Options:
 
         Minter(self.base)
         check_language_tag(self.lang)
-        for value, what in ((self.license, "--license"), (self.download_base, "--download-base"),
-                            (self.sparql_endpoint, "--sparql-endpoint")):
+        for value, what in ((self.license, "--license"), (self.rights, "--rights"),
+                            (self.download_base, "--download-base"), (self.sparql_endpoint, "--sparql-endpoint")):
             if value:
                 check_iri(value, what)
+        if self.source_url:
+            check_source_url(self.source_url)
         if self.validator not in ENGINES:
             raise ShapesError(f"unknown validator {self.validator!r}; choose one of {', '.join(ENGINES)}")
         load_shapes(self.shapes)
@@ -58,3 +63,20 @@ class Options:
     def minted_base(self) -> str:
         """The base IRI as minted IRIs use it (with its trailing slash)."""
         return Minter(self.base).base
+
+
+def check_source_url(template: str) -> str:
+    """--source-url: an http(s) IRI template with {container} and/or {id} and no other placeholder."""
+    import string
+
+    from .problems import OptionError
+
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        raise OptionError(f"--source-url {template!r} is not a template: {error}") from None
+    if not names or not names <= {"container", "id"}:
+        raise OptionError(f"--source-url {template!r} must use {{id}} and/or {{container}} and nothing else, "
+                          "e.g. https://archive.example/articles/{id}")
+    check_iri(template.format(container="c", id="i"), "--source-url")
+    return template

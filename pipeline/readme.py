@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from .serialize import DUMP_NAMED
 from .vocab import DCTERMS, DEFAULT_BASE, DEFAULT_PUBLISHER, SCHEMA, SKOS
 
-RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated: the texts are not ours
+# what the rightsstatements.org statements say, for the README (the statement itself is --rights)
+RIGHTS_NAMES = {"http://rightsstatements.org/vocab/CNE/1.0/": "Copyright Not Evaluated",
+                "http://rightsstatements.org/vocab/UND/1.0/": "Copyright Undetermined",
+                "http://rightsstatements.org/vocab/InC/1.0/": "In Copyright",
+                "http://rightsstatements.org/vocab/NoC-US/1.0/": "No Copyright - United States"}
 MEDIA_TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",
                ".nt": "application/n-triples", ".gz": "application/gzip", ".rq": "application/sparql-query",
                ".cff": "application/x-yaml", ".md": "text/markdown"}
@@ -75,6 +79,7 @@ def readme(info, counts: Counts, files: dict[str, tuple[int, str]], change_text:
     year = info.date[:4]
     rows = "".join(f"| `{name}` | {size:,} | {media_type(name)} | `{sha}` |\n" for name, (size, sha) in sorted(files.items()))
     notes = "".join(f"- **Placeholder:** {text}\n" for text in placeholders(options))
+    rights_name = f" ({RIGHTS_NAMES[options.rights]})" if options.rights in RIGHTS_NAMES else ""
     endpoint = (f"A SPARQL endpoint for it: <{options.sparql_endpoint}>.\n" if options.sparql_endpoint
                 else "No public SPARQL endpoint was given; serve it yourself (below).\n")
     return f"""# {options.title}
@@ -93,7 +98,7 @@ record was validated against SHACL shapes, and so was the release as a whole.
 | dataset IRI | <{info.dataset}> |
 | base IRI | <{info.base}> |
 | licence of the metadata | <{options.license}> |
-| rights of the article texts | <{RIGHTS}> (Copyright Not Evaluated): the texts are not the publisher's to license |
+| rights of the article texts | <{options.rights}>{rights_name}: the texts are not the publisher's to license; each printing says so (`dcterms:rights`) |
 
 {notes}
 ## What is in it

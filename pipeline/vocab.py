@@ -61,7 +61,8 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 
 RDF_TYPE = RDF.type
 
-DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"  # of the metadata the publisher made
+DEFAULT_RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # of the texts: Copyright Not Evaluated
 DEFAULT_PUBLISHER = "zh-articles pipeline (set --publisher)"
 DEFAULT_TITLE = "Chinese historical articles"
 

@@ -161,3 +161,44 @@ def test_download_base_without_slash_and_bad_iris(tmp_path):
         result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "b"), option, "not an iri"])
         assert result.exit_code == EXIT_USAGE and option in result.output, result.output
         assert not (tmp_path / "b").exists()
+
+
+def test_rights_version_and_sources_say_where_each_printing_came_from(tmp_path):
+    """Issue 12: every printing has a rights statement for its text and the record it came from."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "run", str(SEEDS / "rmrb"), "-o", str(out), "--base", BASE, "--version-label", "v1.2",
+        "--rights", "http://rightsstatements.org/vocab/UND/1.0/",
+        "--source-url", "https://archive.example/{container}/articles/{id}"])
+    assert result.exit_code == 0, result.output
+    graph = store(out / "articles.nt")
+    rows = list(graph.query("""SELECT ?printing ?rights ?source ?identifier WHERE {
+        ?printing a <http://purl.org/dc/terms/BibliographicResource> ; <http://purl.org/dc/terms/rights> ?rights ;
+                  <http://www.w3.org/ns/prov#wasDerivedFrom> ?source ; <http://schema.org/isBasedOn> ?source .
+        ?source <http://purl.org/dc/terms/identifier> ?identifier }"""))
+    ids = sorted(p.stem for p in (SEEDS / "rmrb").glob("*.txt"))
+    assert sorted(row["identifier"].value for row in rows) == [f"rmrb/{i}" for i in ids]
+    assert {row["rights"].value for row in rows} == {"http://rightsstatements.org/vocab/UND/1.0/"}
+    assert sorted(row["source"].value for row in rows) == [f"https://archive.example/rmrb/articles/{i}" for i in ids]
+    void = store(out / "void.ttl")
+    assert one(void, "SELECT ?v WHERE { ?d <http://schema.org/version> ?v }") == ["v1.2"]
+    assert one(void, "SELECT ?r WHERE { ?d <http://purl.org/dc/terms/rights> ?r }") == \
+        ["http://rightsstatements.org/vocab/UND/1.0/"]
+    assert json.loads((out / "dataset.jsonld").read_text(encoding="utf-8"))["version"] == "v1.2"
+    assert "UND/1.0/> (Copyright Undetermined)" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_source_url_template_must_be_one(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    for template in ("https://archive.example/{title}", "https://archive.example/fixed", "ftp://x/{id}", "{id"):
+        result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "out"),
+                                           "--source-url", template])
+        assert result.exit_code == 2 and "--source-url" in result.output, (template, result.output)
+        assert not (tmp_path / "out").exists()
