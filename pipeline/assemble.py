@@ -9,10 +9,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from functools import lru_cache
 from typing import Iterator
 
 from .metadata import Stats
-from .serialize import DUMPS, Block, Prefixes, as_term, grouped
+from .iris import Minter
+from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
+from .vocab import FOAF, SKOS
 from .shacl import Result
 from .shards import BUCKETS, read_buckets
 from .terms import Triple
@@ -29,6 +32,7 @@ class PartitionJob:
     work: str
     base: str
     targets: tuple[str, ...] = ()  # the batches' target shards (batch.target_shard)
+    agents: str | None = None      # a file of every agent IRI of the release, one a line
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,12 @@ class PartitionResult:
 
 
 def partitions(published: int, shards: list[str], work: Path, base: str,
-               targets: list[str] = ()) -> list[PartitionJob]:
+               targets: list[str] = (), agents: str | None = None) -> list[PartitionJob]:
     """Counted in records, not shard bytes, so that the gzip members (one per partition) depend on the
     input alone, not on batch sizes or workers."""
     parts = max(1, min(BUCKETS, math.ceil(published / RECORDS_PER_PARTITION)))
     size = math.ceil(BUCKETS / parts)
-    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base, tuple(targets))
+    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base, tuple(targets), agents)
             for i, first in enumerate(range(0, BUCKETS, size))]
 
 
@@ -60,7 +64,9 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
     shared: list[Triple] = []
     fragments = [dump.fragment(fragment_path(job.work, job.index, dump), prefixes) for dump in DUMPS]
     try:
+        focus = ConceptFocus(job.base, job.agents)
         for _, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
+            lines = focus.link(lines)
             block = Block(lines, list(grouped(lines)))
             for fragment in fragments:
                 fragment.write(block)
@@ -72,6 +78,38 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
     subjects = {s for s, _, _ in shared}
     results = context.validator.across(shared, _objects_of(job, subjects)) if shared else []
     return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects))
+
+
+class ConceptFocus:
+    """A topic tag that names an agent of the release (毛泽东 the tag, 毛泽东 the author) gets foaf:focus to
+    it. Which agents exist is known only once every batch is read, so the link is made here."""
+
+    def __init__(self, base: str, agents: str | None):
+        self.concepts = f"<{base}concept/"
+        self.minter = Minter(base)
+        self.agents = _agents(agents) if agents else frozenset()
+
+    def link(self, lines: list[str]) -> list[str]:
+        """The bucket's sorted lines, with a foaf:focus line for each such concept (sorted again)."""
+        if not self.agents:
+            return lines
+        added = []
+        for line in lines:
+            if line.startswith(self.concepts) and f"> <{_PREF_LABEL}> " in line:
+                subject, _, obj = split_line(line)
+                agent = self.minter.agent(parse_object(obj)[1])
+                if agent in self.agents:
+                    added.append(f"<{subject}> <{_FOCUS}> <{agent}> .")
+        return sorted(set(lines).union(added)) if added else lines
+
+
+_PREF_LABEL, _FOCUS = SKOS.prefLabel, FOAF.focus
+
+
+@lru_cache(maxsize=2)
+def _agents(path: str) -> frozenset[str]:
+    with open(path, encoding="utf-8") as stream:
+        return frozenset(line.rstrip("\n") for line in stream)
 
 
 def _shared_triples(groups, repeated: set[str]) -> Iterator[Triple]:

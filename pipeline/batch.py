@@ -19,6 +19,9 @@ from .sources import Found, read_sources
 from .shards import bucket_of, write_shard
 from .terms import nt_line
 from .validate import Validated, Validator, load_shapes
+from .vocab import RDF_TYPE, SCHEMA
+
+AGENT_CLASSES = (SCHEMA.Person, SCHEMA.Organization)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class BatchResult:
     outcomes: tuple[Outcome, ...]
     shard: str
     manifest: str = ""   # one JSON line [sha256, file] per input file, in order
+    agents: frozenset[str] = frozenset()  # the agents its published records name (for tags that name one)
 
 
 def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
@@ -100,6 +104,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
     targets: set[tuple[int, str]] = set()  # (bucket, "node predicate") for sh:targetObjectsOf predicates
     object_targets = context.validator.object_targets
     buckets: dict[str, int] = {}
+    agents: set[str] = set()
     # every stage yields one item per input, in order: item i was read as manifest.data[i]
     for position, item in enumerate(items):
         data = manifest.data[position]
@@ -126,6 +131,8 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             record_lines.add(line)
             if triple[1] not in PROVENANCE and subject not in sources:
                 content.append(line)
+            if triple[1] == RDF_TYPE and triple[2] in AGENT_CLASSES:
+                agents.add(subject)
             if triple[1] in object_targets and type(triple[2]) is str:
                 targets.add((bucket_of(triple[2]), f"{triple[2]} {triple[1]}"))
             if subject == work and triple[1] in WORK_CLAIMS:
@@ -143,7 +150,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
     write_shard(Path(shard), lines)
     write_shard(Path(target_shard(shard)), sorted(targets))
-    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines))
+    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines), frozenset(agents))
 
 
 def target_shard(shard: str) -> str:

@@ -45,6 +45,7 @@ class _Read:
 
     shards: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # each batch's target shard (batch.target_shard)
+    agents: set[str] = field(default_factory=set)     # every agent the published records name
     manifest: object = None  # a hashlib sha256 of the input manifest
 
 
@@ -110,6 +111,7 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
         printings.add(batch)
         read.shards.append(batch.shard)
         read.targets.append(target_shard(batch.shard))
+        read.agents |= batch.agents
         read.manifest.update(batch.manifest.encode("utf-8"))
         if progress:
             progress("records", report.read, total)
@@ -190,7 +192,9 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, work: Path, report: Report,
                  progress) -> Stats:
-    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets)
+    agents = work / "agents.txt"  # for tags that name an agent (assemble.link_concepts)
+    agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
+    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
     stats = Stats()
     inconsistent = []
     for done, part in enumerate(engine.map(write_partition, jobs, setup=_setup(options)), start=1):

@@ -212,3 +212,32 @@ def test_genres_by_count(store, records):
     assert dict(zip(column(results, "genre"), map(int, column(results, "articles")))) == \
         {tag: len(ids) for tag, ids in counts.items()}
     assert column(results, "genre")[0] == "文章"
+
+
+def test_articles_about_a_person(store, records):
+    """The tag 毛泽东 reaches the Person 毛泽东 (an author elsewhere in the seeds) through foaf:focus."""
+    assert any("毛泽东" in r.authors for r in records)
+    expected = {r.id for r in records if "毛泽东" in r.tags}
+    assert set(column(run(store, "17-articles-about-a-person.rq"), "id")) == expected and expected
+
+
+def test_a_tag_is_linked_only_to_an_agent_the_release_has(tmp_path):
+    """A tag names an agent only when some record of the release has that agent: no dangling links."""
+    from pipeline import Options
+    from pipeline import run as publish
+    from pipeline.record import format_record
+
+    from .conftest import BASE
+
+    folder = tmp_path / "in" / "b"
+    folder.mkdir(parents=True)
+    for name, authors, tags in (("t1", "王力", "王力,戚本禹"), ("t2", "", "王力")):
+        (folder / f"{name}.txt").write_text(format_record(dict(
+            id=name, title="标题", dates="1967-1-0", is_range="false", authors=authors, origin="", tags=tags,
+            book="某书", book_author="", body="正文。", description="")), encoding="utf-8")
+    publish([folder.parent], tmp_path / "out", options=Options(base=BASE, batch_size=1))
+    location, _ = ensure_store(tmp_path / "out", tmp_path / "store")
+    rows = query_store(location, """SELECT ?label ?name WHERE {
+        ?tag a <http://www.w3.org/2004/02/skos/core#Concept> ; <http://www.w3.org/2004/02/skos/core#prefLabel> ?label .
+        OPTIONAL { ?tag <http://xmlns.com/foaf/0.1/focus> ?agent . ?agent <http://schema.org/name> ?name } }""").rows
+    assert {(r[0]["value"], (r[1] or {}).get("value")) for r in rows} == {("王力", "王力"), ("戚本禹", None)}
