@@ -37,11 +37,12 @@ class BatchSetup:
     max_record_bytes: int
     rights: str | None = None
     source_url: str | None = None
+    authorities: str | None = None
 
     def __call__(self) -> "BatchContext":
         minter = Minter(self.base)
         return BatchContext(self, minter, Mapper(minter, lang=self.lang, rights=self.rights,
-                                                 source_url=self.source_url),
+                                                 source_url=self.source_url, authorities=self.authorities),
                             Validator(load_shapes(self.shapes), engine=self.validator,
                                       batch_size=self.pyshacl_batch, strict=self.strict))
 

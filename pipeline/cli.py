@@ -111,6 +111,9 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--rights", default=DEFAULT_RIGHTS, show_default=True,
               help="Rights statement IRI of the article texts, on every printing (rightsstatements.org).")
 @click.option("--version-label", help="The release's version (dcat:version) [default: its date].")
+@click.option("--authorities", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV of name,iri[,book]: agents get schema:sameAs the IRI; a name given several IRIs "
+                   "(by book) becomes several agents.")
 @click.option("--source-url", help="IRI template of each record's page at its source, with {id} and/or "
                                    "{container}, e.g. 'https://archive.example/articles/{id}'.")
 @click.option("--publisher", default=DEFAULT_PUBLISHER, show_default=True, help="Who publishes the dataset.")
@@ -121,7 +124,7 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--allow-empty", is_flag=True,
               help="Let a run that publishes no record replace a release that has some.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
-                batch_size, quiet, title, license_, rights, version_label, source_url, publisher, date,
+                batch_size, quiet, title, license_, rights, version_label, authorities, source_url, publisher, date,
                 download_base, sparql_endpoint, allow_empty) -> None:
     """Convert, validate and publish records.
 
@@ -129,7 +132,8 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
                       batch_size=batch_size, title=title, license=license_, rights=rights,
-                      version_label=version_label, source_url=source_url, publisher=publisher,
+                      version_label=version_label, authorities=authorities, source_url=source_url,
+                      publisher=publisher,
                       date=date.date().isoformat() if date else None, download_base=download_base,
                       sparql_endpoint=sparql_endpoint, allow_empty=allow_empty)
     started = time.monotonic()

@@ -26,6 +26,7 @@ PROPERTIES: dict[str, str] = {
     DCTERMS.date: XSD.date, DCTERMS.created: XSD.date, DCTERMS.issued: XSD.date, DCTERMS.identifier: PLAIN,
     TIME.hasTime: LINK, DCTERMS.rights: LINK, DCTERMS.contributor: LINK, PROV.wasDerivedFrom: LINK,
     SCHEMA.isBasedOn: LINK, SCHEMA.editor: LINK, SCHEMA.contributor: LINK, FOAF.focus: LINK,
+    SCHEMA.sameAs: LINK,
     DC.creator: TEXT, DC.source: TEXT, DC.date: PLAIN,
     DCAT.startDate: XSD.date, DCAT.endDate: XSD.date,
     RDFS.label: TEXT, SKOS.prefLabel: TEXT, SKOS.inScheme: LINK,

@@ -78,8 +78,9 @@ class Minter:
     def genre_scheme(self) -> str:
         return self._iri("genres")
 
-    def agent(self, name: str) -> str:
-        return self._iri(f"agent/{key(name)}")
+    def agent(self, name: str, authority: str | None = None) -> str:
+        """By name; by name and authority IRI where an authority table gives one name several people."""
+        return self._iri(f"agent/{key(name, authority) if authority else key(name)}")
 
     def concept(self, label: str) -> str:
         return self._iri(f"concept/{key(label)}")

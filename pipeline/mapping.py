@@ -8,6 +8,7 @@ import unicodedata
 from urllib.parse import quote
 from typing import Iterable, Iterator
 
+from .authorities import load as load_authorities
 from .curated import Container, container_of, is_genre, source_kind
 from .dates import PartialDate
 from .iris import Minter, key
@@ -172,12 +173,14 @@ def check_language_tag(lang: str) -> str:
 class Mapper:
     """Maps records for one base IRI and one language tag."""
 
-    def __init__(self, minter: Minter, *, lang: str, rights: str | None = None, source_url: str | None = None):
+    def __init__(self, minter: Minter, *, lang: str, rights: str | None = None, source_url: str | None = None,
+                 authorities: str | None = None):
         check_language_tag(lang)
         self.minter = minter
         self.lang = lang
         self.rights = rights
         self.source_url = source_url
+        self.authorities = load_authorities(authorities) if authorities else None
 
     def __call__(self, items: Iterable[Record | Reject]) -> Iterator[tuple[Record, list[Triple]] | Reject]:
         """Stage: each record with its triples; rejects pass through."""
@@ -244,7 +247,7 @@ class Mapper:
         if issue:
             out.extend(self._issue_node(issue, book, record))
         for name in record.authors:
-            out.extend(self._agent(name))
+            out.extend(self._agent(name, record))
         topics = [tag for tag in record.tags if not is_genre(tag)]
         forms = [tag for tag in record.tags if is_genre(tag)]
         for tag in topics:
@@ -278,7 +281,7 @@ class Mapper:
         yield (subject, SCHEMA.headline, title)
         yield (subject, SCHEMA.name, title)
         for name in record.authors:
-            agent = self.minter.agent(name)
+            agent = self.agent_iri(name, record)
             yield (subject, DCTERMS.creator, agent)
             yield (subject, SCHEMA.author, agent)
         for tag in record.tags:
@@ -349,11 +352,12 @@ class Mapper:
         elif kind in ("credit", "this"):
             # 本报 ('this paper'): the newspaper's own staff, the organisation that publishes it
             name = nfc(record.book) if kind == "this" else nfc(record.origin)
-            agent = self.minter.agent(name)
+            agent = self.agent_iri(name, record)
             yield (printing, SCHEMA.sourceOrganization, agent)
             yield (agent, RDF_TYPE, SCHEMA.Organization)
             yield (agent, SCHEMA.name, self.text(name))
             yield (agent, RDFS.label, self.text(name))
+            yield from self._same_as(agent, name, record)
             if kind == "this":
                 yield (book, SCHEMA.publisher, agent)
 
@@ -366,11 +370,11 @@ class Mapper:
         if record.book_author:
             yield (book, DC.creator, self.text(nfc(record.book_author)))
             for name in editors(record.book_author):
-                agent = self.minter.agent(name)
+                agent = self.agent_iri(name, record)
                 # schema:editor is for a Person; an organisation that compiled a book contributed to it
                 yield (book, SCHEMA.contributor if is_corporate(name) else SCHEMA.editor, agent)
                 yield (book, DCTERMS.contributor, agent)
-                yield from self._agent(name)
+                yield from self._agent(name, record)
         if container.kind == "volume":
             whole = self.minter.volume_set(container.set)
             yield (book, SCHEMA.volumeNumber, Lit(container.volume))
@@ -380,11 +384,23 @@ class Mapper:
             yield (whole, SCHEMA.name, self.text(container.set))
             yield (whole, DCTERMS.title, self.text(container.set))
 
-    def _agent(self, name: str) -> Iterator[Triple]:
-        agent = self.minter.agent(name)
+    def agent_iri(self, name: str, record: Record) -> str:
+        """An agent by its name, unless the authority table gives the name several people: then by the
+        one this record's book means, so that two 王力 stay two agents."""
+        authority = self.authorities.lookup(name, record.book) if self.authorities else None
+        return self.minter.agent(name, authority.iri if authority and authority.split else None)
+
+    def _same_as(self, agent: str, name: str, record: Record) -> Iterator[Triple]:
+        authority = self.authorities.lookup(name, record.book) if self.authorities else None
+        if authority:
+            yield (agent, SCHEMA.sameAs, authority.iri)
+
+    def _agent(self, name: str, record: Record) -> Iterator[Triple]:
+        agent = self.agent_iri(name, record)
         yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(nfc(name)) else SCHEMA.Person)
         yield (agent, SCHEMA.name, self.text(nfc(name)))
         yield (agent, RDFS.label, self.text(nfc(name)))
+        yield from self._same_as(agent, name, record)
 
     def _concept(self, concept: str, tag: str, scheme: str) -> Iterator[Triple]:
         """A tag: a SKOS concept, and a schema.org DefinedTerm, so that schema:about and schema:genre

@@ -30,6 +30,7 @@ class Options:
     rights: str = DEFAULT_RIGHTS  # a rights statement for the texts, on every printing
     version_label: str | None = None  # default: the release date
     source_url: str | None = None  # a template for each record's page at its source: {container}, {id}
+    authorities: str | Path | None = None  # a CSV name,iri[,book]: schema:sameAs, and same names kept apart
     publisher: str = DEFAULT_PUBLISHER
     date: str | None = None  # YYYY-MM-DD; default SOURCE_DATE_EPOCH, else the previous release's (same inputs), else today
     download_base: str | None = None  # default {base}dumps/
@@ -49,6 +50,10 @@ class Options:
                 check_iri(value, what)
         if self.source_url:
             check_source_url(self.source_url)
+        if self.authorities:
+            from .authorities import check
+
+            check(Path(self.authorities).resolve())
         if self.validator not in ENGINES:
             raise ShapesError(f"unknown validator {self.validator!r}; choose one of {', '.join(ENGINES)}")
         load_shapes(self.shapes)

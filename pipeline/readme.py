@@ -151,7 +151,8 @@ by or from an organisation, a newspaper's issue of one day, genres, the dataset'
 
 ## Known limitations
 
-- People with the same name are one agent (two different 王力 would be merged); the person/organisation
+- People with the same name are one agent (two different 王力 would be merged) unless the publisher's
+  authority table (`pipeline run --authorities`) keeps them apart; the person/organisation
   distinction is a rule on the name, and what kind of container a book name is comes from a table of
   the corpus's known containers with rules on the name for the others, both documented with the tool.
 - A date's meaning follows its container: in a newspaper or periodical the printing was published then

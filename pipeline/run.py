@@ -123,7 +123,8 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
 def _setup(options: Options) -> BatchSetup:
     return BatchSetup(options.base, options.lang, options.shapes, options.validator,
                       min(options.batch_size, PYSHACL_BATCH), options.strict, options.max_record_bytes,
-                      options.rights, options.source_url)
+                      options.rights, options.source_url,
+                      str(Path(options.authorities).resolve()) if options.authorities else None)
 
 
 class _Claims:
