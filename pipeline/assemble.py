@@ -8,17 +8,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-from functools import lru_cache
 from typing import Iterator
 
 from .metadata import Stats
 from .iris import Minter
 from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
-from .vocab import FOAF, SKOS
 from .shacl import Result
 from .shards import BUCKETS, read_buckets
 from .terms import Triple
+from .vocab import FOAF, SKOS
 
 RECORDS_PER_PARTITION = 2000  # bounds the memory of sorting one piece of the output (~25 MB of lines)
 
@@ -106,8 +104,8 @@ class ConceptFocus:
 _PREF_LABEL, _FOCUS = SKOS.prefLabel, FOAF.focus
 
 
-@lru_cache(maxsize=2)
 def _agents(path: str) -> frozenset[str]:
+    """Read per partition, not cached: a later run in the same process may reuse the path."""
     with open(path, encoding="utf-8") as stream:
         return frozenset(line.rstrip("\n") for line in stream)
 

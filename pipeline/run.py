@@ -193,7 +193,7 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, work: Path, report: Report,
                  progress) -> Stats:
-    agents = work / "agents.txt"  # for tags that name an agent (assemble.link_concepts)
+    agents = work / "agents.txt"  # for tags that name an agent (assemble.ConceptFocus)
     agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
     jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
     stats = Stats()
