@@ -3,7 +3,7 @@ values are written under it, so a JavaScript developer reads `node.author[0]` wi
 
 from __future__ import annotations
 
-from .vocab import DC, DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDFS, SCHEMA, SKOS, TIME, XSD
+from .vocab import DC, DCAT, DCTERMS, FOAF, PREFIXES, PROV, RDFS, SCHEMA, SKOS, TIME, VOID, XSD
 
 # How the values of a property are written. TEXT: a language map of arrays ({"zh-Hans": ["…"]}); LINK:
 # IRIs as plain strings; PLAIN: untagged strings; a datatype IRI: strings of that datatype. A value of
@@ -26,7 +26,7 @@ PROPERTIES: dict[str, str] = {
     DCTERMS.date: XSD.date, DCTERMS.created: XSD.date, DCTERMS.issued: XSD.date, DCTERMS.identifier: PLAIN,
     TIME.hasTime: LINK, DCTERMS.rights: LINK, DCTERMS.contributor: LINK, PROV.wasDerivedFrom: LINK,
     SCHEMA.isBasedOn: LINK, SCHEMA.editor: LINK, SCHEMA.contributor: LINK, FOAF.focus: LINK,
-    SCHEMA.sameAs: LINK,
+    SCHEMA.sameAs: LINK, VOID.inDataset: LINK,
     DC.creator: TEXT, DC.source: TEXT, DC.date: PLAIN,
     DCAT.startDate: XSD.date, DCAT.endDate: XSD.date,
     RDFS.label: TEXT, SKOS.prefLabel: TEXT, SKOS.inScheme: LINK,

@@ -85,6 +85,10 @@ class Minter:
     def concept(self, label: str) -> str:
         return self._iri(f"concept/{key(label)}")
 
+    def dataset(self) -> str:
+        """The release as a dataset (void.ttl, dataset.jsonld describe it)."""
+        return self._iri("dataset")
+
     def concept_scheme(self) -> str:
         return self._iri("tags")
 

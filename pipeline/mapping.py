@@ -16,7 +16,7 @@ from .problems import OptionError, Reject
 from .record import LABEL_OF, Record, header_fields
 from .scripts import language_tag
 from .terms import Lit, Triple
-from .vocab import DC, DCAT, DCTERMS, EDTF, PROV, RDF_TYPE, RDFS, SCHEMA, SKOS, TIME, XSD
+from .vocab import DC, DCAT, DCTERMS, EDTF, PROV, RDF_TYPE, RDFS, SCHEMA, SKOS, TIME, VOID, XSD
 
 # An author name is an organisation when it ends with one of these (a unit, a body, a paper) or starts
 # with a party/state prefix; Chinese personal names are 2-4 characters and use none of them as endings.
@@ -222,6 +222,7 @@ class Mapper:
         add((printing, SCHEMA.inLanguage, Lit(self.language)))
         if self.rights:
             add((printing, DCTERMS.rights, self.rights))
+        add((printing, VOID.inDataset, m.dataset()))  # the release that publishes it (its version: void.ttl)
         out.extend(self._source(printing, record))
         for subject in (work, printing):
             out.extend(self._shared_fields(subject, record))

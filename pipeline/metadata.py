@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .serialize import DUMP_NAMED, Prefixes, write_turtle
-from .iris import key
+from .iris import Minter, key
 from .terms import Lit, Triple, nt_line
 from .vocab import DCAT, DCTERMS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SPDX, VOID, XSD, PREFIXES
 
@@ -75,7 +75,7 @@ class Describe:
 
     @property
     def dataset(self) -> str:
-        return self.base + "dataset"
+        return Minter(self.base).dataset()
 
     def download_url(self, name: str) -> str:
         base = self.options.download_base or self.base + "dumps/"

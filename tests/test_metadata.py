@@ -183,6 +183,9 @@ def test_rights_version_and_sources_say_where_each_printing_came_from(tmp_path):
     ids = sorted(p.stem for p in (SEEDS / "rmrb").glob("*.txt"))
     assert sorted(row["identifier"].value for row in rows) == [f"rmrb/{i}" for i in ids]
     assert {row["rights"].value for row in rows} == {"http://rightsstatements.org/vocab/UND/1.0/"}
+    datasets = {row["d"].value for row in graph.query(
+        "SELECT ?d WHERE { ?p <http://rdfs.org/ns/void#inDataset> ?d }")}
+    assert datasets == {f"{BASE}dataset"} and len(rows) == len(ids)
     assert sorted(row["source"].value for row in rows) == [f"https://archive.example/rmrb/articles/{i}" for i in ids]
     void = store(out / "void.ttl")
     assert one(void, "SELECT ?v WHERE { ?d <http://schema.org/version> ?v }") == ["v1.2"]
