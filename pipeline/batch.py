@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .iris import Minter
-from .mapping import PROVENANCE, WORK_CLAIMS, Mapper
+from .curated import container_of
+from .mapping import PROVENANCE, WORK_CLAIMS, Mapper, container_claim
 from .problems import Problem, Reject
 from .record import parse
 from .sources import Found, read_sources
@@ -79,6 +80,10 @@ class Outcome:
     title: int = 0      # digests of what the record says of its work, as written: its title
     dates: int = 0      # and its dates
     claims: tuple = ()  # those statements themselves: the parent writes them (conflicts.claim_lines)
+    container: int = 0        # digest of the container IRI
+    container_text: int = 0   # digest of how the record names it (书籍, 书籍作者)
+    container_claims: tuple = ()  # what it says of it (sent twice per batch and wording at most)
+    container_note: tuple = ()    # (printing IRI, 书籍, 书籍作者): for the note when the parent keeps another's
     data: bytes | None = field(default=None, repr=False)  # what was read, for the quarantine
 
 
@@ -106,6 +111,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
     object_targets = context.validator.object_targets
     buckets: dict[str, int] = {}
     agents: set[str] = set()
+    worded: dict[tuple[int, int], int] = {}  # (container, wording) -> records of the batch that sent it
     # every stage yields one item per input, in order: item i was read as manifest.data[i]
     for position, item in enumerate(items):
         data = manifest.data[position]
@@ -121,6 +127,14 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
         record_lines = set()
         sources = {o for _, p, o in item.triples if p in PROVENANCE}
         content = []
+        book = context.minter.book_of(record)
+        kind = container_of(record.book)
+        whole = context.minter.volume_set(kind.set) if kind.kind == "volume" else None
+        container, wording = digest(book), digest(f"{record.book}\x1f{record.book_author}")
+        # sent by two records at most, as lines are (emitted above): enough to show it is shared
+        sends = worded.get((container, wording), 0) < 2
+        worded[(container, wording)] = worded.get((container, wording), 0) + 1
+        container_claims = []
         for triple in item.triples:
             subject = triple[0]
             bucket = buckets.get(subject)
@@ -139,15 +153,23 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             if subject == work and triple[1] in WORK_CLAIMS:
                 claims.append(triple)  # which printing's title and dates the work keeps is the parent's call
                 continue
+            if container_claim(triple, book, whole):
+                # and so is which record's naming its container keeps; the container's own statements are
+                # the same for every record that words it alike, an issue's name is per issue
+                if sends or subject not in (book, whole):
+                    container_claims.append(triple)
+                continue
             times = emitted.get(line, 0)
             if times < 2:
                 emitted[line] = times + 1
                 lines.append((bucket, line))
-        printing = context.minter.printing(record.id, record.book, record.book_author)
+        printing = context.minter.printing_of(record)
         outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
                                 content=digest("\n".join(sorted(content))), work=digest(record.id),
                                 title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}"),
-                                claims=tuple(claims)))
+                                claims=tuple(claims), container=container, container_text=wording,
+                                container_claims=tuple(container_claims),
+                                container_note=(printing, record.book, record.book_author)))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
     write_shard(Path(shard), lines)
     write_shard(Path(target_shard(shard)), sorted(targets))

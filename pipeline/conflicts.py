@@ -22,6 +22,7 @@ class Printings:
     def __init__(self, manifest: Path):
         self.seen: dict[int, int] = {}  # printing -> content digest (48 bits) << 40 | file index
         self.works: dict[int, int] = {}  # work -> title (24 bits) << 64 | dates (24 bits) << 40 | file index
+        self.containers: dict[int, int] = {}  # container -> its wording (24 bits) << 40 | file index
         self.manifest = manifest
         self.files = open(manifest, "w", encoding="utf-8")
         self.count = 0  # files in the manifest so far
@@ -51,6 +52,19 @@ class Printings:
             title, dates = first >> 64 != packed >> 64, (first >> _INDEX_BITS) & 0xFFFFFF != outcome.dates >> 40
             if title or dates:
                 found[position] = (self._file(first & ((1 << _INDEX_BITS) - 1), batch), title, dates)
+        return found
+
+    def container_disagreements(self, batch: BatchResult, excluded: dict[int, str]) -> dict[int, str]:
+        """Records of the batch that name their container otherwise than its first record (in input
+        order) did: position -> that first record's file."""
+        found = {}
+        for position, outcome in enumerate(batch.outcomes):
+            if outcome.kind != "published" or position in excluded:
+                continue
+            packed = (outcome.container_text >> 40) << _INDEX_BITS | (self.count + position)
+            first = self.containers.setdefault(outcome.container, packed)
+            if first >> _INDEX_BITS != packed >> _INDEX_BITS:
+                found[position] = self._file(first & ((1 << _INDEX_BITS) - 1), batch)
         return found
 
     def add(self, batch: BatchResult) -> None:
@@ -88,21 +102,34 @@ def disagreement(file: str, record_id: str | None, first_file: str, title: bool,
     return Problem(file, record_id, "conflict", message, "标题" if title else "日期", "warning", "work.disagreement")
 
 
-def claim_lines(batch: BatchResult, later: dict[int, tuple[str, bool, bool]]) -> list[tuple[int, str]]:
+def container_disagreement(file: str, record_id: str | None, first_file: str) -> Problem:
+    message = (f"names its container (书籍, 书籍作者) otherwise than {first_file}, from the same container folder: "
+               f"the container keeps {first_file}'s; this printing keeps its own as written; correct whichever "
+               "is wrong")
+    return Problem(file, record_id, "conflict", message, "书籍", "warning", "container.disagreement")
+
+
+def claim_lines(batch: BatchResult, later: dict[int, tuple[str, bool, bool]], later_containers: dict[int, str],
+                mapper) -> list[tuple[int, str]]:
     """(bucket, line) of what each published record of the batch says of its work (title, dates): as
-    is for a first printing, as alternatives (title) or not at all (dates) for a later one that disagrees.
-    The parent writes these, in input order, so no batch is processed twice for a disagreement."""
+    is for a first printing, as alternatives (title) or not at all (dates) for a later one that disagrees;
+    and of its container, unless an earlier record named it otherwise (then its own naming, as a note
+    on its printing). The parent writes these, in input order, so no batch is processed twice."""
     from .mapping import as_later_printing
     from .shards import bucket_of
     from .terms import nt_line
 
     lines = []
     for position, outcome in enumerate(batch.outcomes):
-        if outcome.kind != "published" or not outcome.claims:
+        if outcome.kind != "published":
             continue
         triples = list(outcome.claims)
         if position in later:
             _, title, dates = later[position]
             triples = as_later_printing(triples, triples[0][0], title, dates)
+        if position in later_containers:
+            triples += mapper.container_notes(*outcome.container_note)
+        else:
+            triples += outcome.container_claims
         lines += [(bucket_of(s), nt_line((s, p, o))) for s, p, o in triples]
     return lines

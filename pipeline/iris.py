@@ -4,6 +4,7 @@ User text never enters an IRI: names are hashed, record ids are checked safe by 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 import unicodedata
 from urllib.parse import urlsplit
@@ -37,6 +38,17 @@ def check_iri(value: str, what: str) -> str:
     return value
 
 
+def container_and_name(file: str) -> tuple[str | None, str]:
+    """The folder a record file is in (its container id in the <book_id>/<article_id>.txt layout) and
+    the file's own name; no folder for a file given alone."""
+    parts = file.replace("\\", "/").split("/")
+    return (parts[-2] if len(parts) > 1 else None), parts[-1]
+
+
+# A container id from the input's own layout (<book_id>/<article_id>.txt) that can stand in an IRI as it is
+CONTAINER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
 class Minter:
     """IRIs for one base; the layout is documented in docs/mapping.md."""
 
@@ -54,15 +66,20 @@ class Minter:
             raise ValueError(f"unsafe record id {record_id!r}")
         return self._iri(f"article/{record_id}")
 
-    def printing(self, record_id: str, book: str, book_author: str) -> str:
-        return f"{self.work(record_id)}/in/{self.book_key(book, book_author)}"
-
     @staticmethod
-    def book_key(book: str, book_author: str) -> str:
-        return key(book, book_author)
+    def container_key(record) -> str:
+        """The source's own container id when the record file is laid out as <book_id>/<article_id>.txt, so
+        that correcting a 书籍作者 re-mints nothing; else a key of the book and its author statement."""
+        folder, name = container_and_name(record.file)
+        if folder and name == f"{record.id}.txt":
+            return folder if CONTAINER_ID.match(folder) else key("container", folder)
+        return key(record.book, record.book_author)
 
-    def book(self, book: str, book_author: str) -> str:
-        return self._iri(f"book/{self.book_key(book, book_author)}")
+    def book_of(self, record) -> str:
+        return self._iri(f"book/{self.container_key(record)}")
+
+    def printing_of(self, record) -> str:
+        return f"{self.work(record.id)}/in/{self.container_key(record)}"
 
     def issue(self, book: str, date: PartialDate) -> str:
         """One issue of a newspaper: the newspaper and the day."""

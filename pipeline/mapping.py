@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 from .authorities import load as load_authorities
 from .curated import Container, container_of, is_genre, source_kind
 from .dates import PartialDate
-from .iris import Minter, key
+from .iris import Minter, container_and_name, key
 from .problems import OptionError, Reject
 from .record import LABEL_OF, Record, header_fields
 from .scripts import language_tag
@@ -71,6 +71,20 @@ _FIRST_PRINTING_DATES = {DCTERMS.date, DCTERMS.created, SCHEMA.dateCreated, TIME
 WORK_CLAIMS = set(_AS_ALTERNATIVE) | _FIRST_PRINTING_TITLE | _FIRST_PRINTING_DATES  # on the work, per printing
 
 
+# What records say of their container: the parent keeps the first record's, per container (conflicts.py),
+# since records of one container folder may name it differently. Only names, not the structure of issues.
+_NAMED = frozenset({SCHEMA.name, DCTERMS.title})
+
+
+def container_claim(triple: Triple, book: str, whole: str | None) -> bool:
+    """Is this a statement about the container (its name, type, author statement, editors, its set), or
+    the name of one of its issues, that another record of the container might word otherwise?"""
+    subject, predicate = triple[0], triple[1]
+    if predicate == SCHEMA.publisher:  # from the record's 来源 (本报), not from how it names the container
+        return False
+    return subject == book or subject == whole or (subject.startswith(book + "/issue/") and predicate in _NAMED)
+
+
 def as_later_printing(triples: list[Triple], work: str, title: bool, dates: bool) -> list[Triple]:
     """A record's triples when an earlier printing of its work gave another title (title) or other
     dates (dates): on the work, its title becomes an alternative, its dates are left to the printing."""
@@ -121,13 +135,6 @@ def editors(statement: str) -> list[str]:
     if not names or any(not _EDITOR_NAME.match(n) or _NOT_A_NAME.search(n) for n in names):
         return []
     return list(dict.fromkeys(names))
-
-
-def container_and_name(file: str) -> tuple[str | None, str]:
-    """The folder a record file is in (its container id in the <book_id>/<article_id>.txt layout) and
-    the file's own name; no folder for a file given alone."""
-    parts = file.replace("\\", "/").split("/")
-    return (parts[-2] if len(parts) > 1 else None), parts[-1]
 
 
 def is_corporate(name: str) -> bool:
@@ -187,6 +194,17 @@ class Mapper:
         for item in items:
             yield item if isinstance(item, Reject) else (item, self.triples(item))
 
+    def container_notes(self, printing: str, book: str, book_author: str) -> list[Triple]:
+        """A record's own 书籍 and 书籍作者, as written, on its printing: for a record whose container an
+        earlier record of its folder named otherwise (the container keeps the earlier's)."""
+        out = []
+        for label, value in ((LABEL_OF["book"], book), (LABEL_OF["book_author"], book_author)):
+            if value:
+                node = self.minter.extra(printing, label, value)
+                out += [(printing, SKOS.note, node), (node, RDF_TYPE, SCHEMA.PropertyValue),
+                        (node, SCHEMA.name, self.text(label)), (node, SCHEMA.value, self.text(value))]
+        return out
+
     def text(self, value: str) -> Lit:
         """A Chinese text: tagged by its own script (zh-Hans, zh-Hant, zh), or with the one --lang tag."""
         return Lit(value, language_tag(value) if self.lang == AUTO else self.lang)
@@ -199,8 +217,8 @@ class Mapper:
     def triples(self, record: Record) -> list[Triple]:
         m = self.minter
         work = m.work(record.id)
-        book = m.book(record.book, record.book_author)
-        printing = m.printing(record.id, record.book, record.book_author)
+        book = m.book_of(record)
+        printing = m.printing_of(record)
         container = container_of(record.book)
         issue = self._issue(book, container, record)
         out: list[Triple] = []

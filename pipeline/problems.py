@@ -108,6 +108,9 @@ CODES: dict[str, str] = {
     "conflict.same-book": "the same id and book as an earlier record, with different content",
     "work.disagreement": "a later printing of an article gives another title or date (warning): the article "
                          "keeps the first printing's, the others stay on their printings and as alternatives",
+    "container.disagreement": "a record names its container (书籍, 书籍作者) otherwise than an earlier record of "
+                              "the same container folder (warning): the container keeps the first's, this "
+                              "printing keeps its own as written",
     # validation (validate.py): shacl.<constraint component>, e.g. shacl.MinCount, shacl.Datatype
     "shacl.*": "a SHACL result of that constraint component (shapes/ say which and why)",
     "strict.warning": "a warning, rejected because of --strict",

@@ -14,7 +14,9 @@ from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shard
-from .conflicts import Printings, claim_lines, conflict_reject, disagreement
+from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
+from .iris import Minter
+from .mapping import Mapper
 from .shards import write_shard
 from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, dataset_jsonld, void_triples, write_dataset, write_sha256sums,
@@ -100,14 +102,16 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
     printings = Printings(work / "manifest.txt")
     read = _Read(manifest=hashlib.sha256())
     claims = _Claims(work, read.shards)
+    notes = Mapper(Minter(options.base), lang=options.lang)  # a renamed container's naming, on its printing
     for batch in engine.map(process_batch, jobs, setup=setup):
         conflicts = printings.conflicts(batch)
         if conflicts:  # the conflicting records are already in the shard: write it again, here, without them
             batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, str(work),
                                                      frozenset(conflicts)), setup=setup)
         later = printings.disagreements(batch, conflicts)
-        claims.add(claim_lines(batch, later), len(batch.outcomes))
-        _account(batch, conflicts, later, report, quarantine, options.max_rejects)
+        renamed = printings.container_disagreements(batch, conflicts)
+        claims.add(claim_lines(batch, later, renamed, notes), len(batch.outcomes))
+        _account(batch, conflicts, later, renamed, report, quarantine, options.max_rejects)
         printings.add(batch)
         read.shards.append(batch.shard)
         read.targets.append(target_shard(batch.shard))
@@ -150,11 +154,13 @@ class _Claims:
         self.lines, self.records = [], 0
 
 
-def _account(batch: BatchResult, conflicts: dict[int, str], later: dict[int, tuple], report: Report,
-             quarantine: Quarantine, max_rejects: int | None) -> None:
+def _account(batch: BatchResult, conflicts: dict[int, str], later: dict[int, tuple], renamed: dict[int, str],
+             report: Report, quarantine: Quarantine, max_rejects: int | None) -> None:
     for position, outcome in enumerate(batch.outcomes):
         if outcome.kind == "published":
             extra = (disagreement(outcome.file, outcome.id, *later[position]),) if position in later else ()
+            if position in renamed:
+                extra += (container_disagreement(outcome.file, outcome.id, renamed[position]),)
             report.add_published(outcome.warnings + extra)
             continue
         reject = outcome.reject or conflict_reject(outcome.file, outcome.id, conflicts[position], outcome.data)

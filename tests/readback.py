@@ -34,7 +34,7 @@ def date_from_literal(literal) -> PartialDate:
 
 def read_back(graph: Graph, minter: Minter, record: Record) -> dict:
     """The record's fields as the graph holds them for its printing."""
-    printing = URIRef(minter.printing(record.id, record.book, record.book_author))
+    printing = URIRef(minter.printing_of(record))
     work = graph.value(printing, SCHEMA.exampleOfWork)
     book = graph.value(printing, DCTERMS.isPartOf)
     if (book, RDF.type, SCHEMA.PublicationIssue) in graph:  # a newspaper printing is in the day's issue

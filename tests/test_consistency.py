@@ -234,3 +234,46 @@ def test_an_inconsistent_release_exits_3_and_keeps_the_previous_one(tmp_path):
     assert result.exit_code == 3, result.output
     assert "merged" in result.output and "printed once" in result.output
     assert (out / "articles.nt").read_bytes() == before
+
+
+# ---------------------------------------------------------------- containers by the source's own id
+
+def test_container_iris_come_from_the_container_folder_and_survive_a_corrected_book_author(tmp_path):
+    """Issue 12: correcting a 书籍作者 re-mints no IRI when the input names its containers (folders)."""
+    folder = tmp_path / "in"
+    write(folder, "maoquanji11/a1.txt", id="a1", book="毛泽东全集第11卷", book_author="张迪杰")
+    report, graph = release(tmp_path, folder)
+    before = {str(s) for s in graph.subjects()}
+    assert f"{BASE}book/maoquanji11" in before and f"{BASE}article/a1/in/maoquanji11" in before
+    write(folder, "maoquanji11/a1.txt", id="a1", book="毛泽东全集第11卷", book_author="张迪杰 编")
+    _, graph = release(tmp_path, folder)
+    containers_and_printings = lambda subjects: {s for s in subjects if "/book/" in s or "/in/" in s}  # noqa: E731
+    assert containers_and_printings({str(s) for s in graph.subjects()}) == containers_and_printings(before)
+    book = URIRef(f"{BASE}book/maoquanji11")
+    assert {str(o) for o in graph.objects(book, URIRef("http://purl.org/dc/elements/1.1/creator"))} == {"张迪杰 编"}
+
+
+@pytest.mark.parametrize("batch", [1, 500], ids=["a-batch-each", "one-batch"])
+def test_records_of_one_folder_that_name_it_otherwise_keep_their_own_naming(tmp_path, batch):
+    folder = tmp_path / "in"
+    write(folder, "box/c1.txt", id="c1", book="人民日报", book_author="")
+    write(folder, "box/c2.txt", id="c2", book="人民日报（海外版）", book_author="某编辑部")
+    write(folder, "box/c3.txt", id="c3", book="人民日报", book_author="")
+    report = run([folder], tmp_path / "out", options=Options(base=BASE, batch_size=batch))
+    assert report.published == 3 and report.rejected == 0
+    graph = Graph().parse(tmp_path / "out" / "articles.ttl", format="turtle")
+    violations = validate_graph(graph, load_shapes(SHAPES), engine="pyshacl").violations
+    assert not violations, [str(v) for v in violations]
+    box = URIRef(f"{BASE}book/box")
+    assert {str(o) for o in graph.objects(box, URIRef(SCHEMA + "name"))} == {"人民日报"}  # the first's
+    (warning,) = [w for w in report.warnings if w.code == "container.disagreement"]
+    assert warning.file == "in/box/c2.txt" and "in/box/c1.txt" in warning.message
+    written = {str(v) for v in graph.objects(None, URIRef(SCHEMA + "value"))}
+    assert {"人民日报（海外版）", "某编辑部"} <= written  # c2's own naming, verbatim, on its printing
+
+
+def test_a_file_not_laid_out_as_its_id_keeps_the_hashed_container_key(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "box/not-the-id.txt", id="n1", book="文集")
+    _, graph = release(tmp_path, folder)
+    assert not any(str(s).startswith(f"{BASE}book/box") for s in graph.subjects())
