@@ -67,11 +67,16 @@ class Minter:
         return self._iri(f"article/{record_id}")
 
     @staticmethod
-    def container_key(record) -> str:
-        """The source's own container id when the record file is laid out as <book_id>/<article_id>.txt, so
-        that correcting a 书籍作者 re-mints nothing; else a key of the book and its author statement."""
+    def source_container(record) -> str | None:
+        """The source's own container id: the folder of a record file laid out as <book_id>/<article_id>.txt."""
         folder, name = container_and_name(record.file)
-        if folder and name == f"{record.id}.txt":
+        return folder if folder and name == f"{record.id}.txt" else None
+
+    def container_key(self, record) -> str:
+        """The source's container id, so that correcting a 书籍作者 re-mints nothing; else a key of the book
+        and its author statement."""
+        folder = self.source_container(record)
+        if folder:
             return folder if CONTAINER_ID.match(folder) else key("container", folder)
         return key(record.book, record.book_author)
 

@@ -386,6 +386,9 @@ class Mapper:
         name = self.text(nfc(record.book))
         yield (book, SCHEMA.name, name)
         yield (book, DCTERMS.title, name)
+        folder = self.minter.source_container(record)
+        if folder:  # the source's own id for it, as written
+            yield (book, DCTERMS.identifier, Lit(folder))
         if record.book_author:
             yield (book, DC.creator, self.text(nfc(record.book_author)))
             for name in editors(record.book_author):
