@@ -22,7 +22,7 @@ class Printings:
     def __init__(self, manifest: Path):
         self.seen: dict[int, int] = {}  # printing -> content digest (48 bits) << 40 | file index
         self.works: dict[int, int] = {}  # work -> title (24 bits) << 64 | dates (24 bits) << 40 | file index
-        self.containers: dict[int, int] = {}  # container -> its wording (24 bits) << 40 | file index
+        self.containers: dict[int, int] = {}  # container -> its wording (48 bits) << 40 | file index
         self.manifest = manifest
         self.files = open(manifest, "w", encoding="utf-8")
         self.count = 0  # files in the manifest so far
@@ -30,15 +30,7 @@ class Printings:
     def conflicts(self, batch: BatchResult) -> dict[int, str]:
         """Records of the batch whose printing was published before with other content:
         position in the batch -> the file published first."""
-        found = {}
-        for position, outcome in enumerate(batch.outcomes):
-            if outcome.kind != "published":
-                continue
-            packed = (outcome.content >> 16) << _INDEX_BITS | (self.count + position)
-            first = self.seen.setdefault(outcome.printing, packed)
-            if first >> _INDEX_BITS != packed >> _INDEX_BITS:
-                found[position] = self._file(first & ((1 << _INDEX_BITS) - 1), batch)
-        return found
+        return self._first_said_otherwise(self.seen, batch, {}, lambda o: (o.printing, o.content))
 
     def disagreements(self, batch: BatchResult, excluded: dict[int, str]) -> dict[int, tuple[str, bool, bool]]:
         """Printings of the batch whose work an earlier printing (in input order) gave another title or
@@ -57,14 +49,19 @@ class Printings:
     def container_disagreements(self, batch: BatchResult, excluded: dict[int, str]) -> dict[int, str]:
         """Records of the batch that name their container otherwise than its first record (in input
         order) did: position -> that first record's file."""
+        return self._first_said_otherwise(self.containers, batch, excluded, lambda o: (o.container, o.container_text))
+
+    def _first_said_otherwise(self, first: dict[int, int], batch: BatchResult, excluded, key_and_value) -> dict[int, str]:
+        """position -> the file that first gave the same key another value (48 bits of its digest)."""
         found = {}
         for position, outcome in enumerate(batch.outcomes):
             if outcome.kind != "published" or position in excluded:
                 continue
-            packed = (outcome.container_text >> 40) << _INDEX_BITS | (self.count + position)
-            first = self.containers.setdefault(outcome.container, packed)
-            if first >> _INDEX_BITS != packed >> _INDEX_BITS:
-                found[position] = self._file(first & ((1 << _INDEX_BITS) - 1), batch)
+            key, value = key_and_value(outcome)
+            packed = (value >> 16) << _INDEX_BITS | (self.count + position)
+            earlier = first.setdefault(key, packed)
+            if earlier >> _INDEX_BITS != packed >> _INDEX_BITS:
+                found[position] = self._file(earlier & ((1 << _INDEX_BITS) - 1), batch)
         return found
 
     def add(self, batch: BatchResult) -> None:
