@@ -143,10 +143,6 @@ def is_corporate(name: str) -> bool:
     return name.startswith(CORPORATE_PREFIXES) or name.endswith(CORPORATE_SUFFIXES)
 
 
-def is_periodical(book: str) -> bool:
-    return container_of(book).is_periodical
-
-
 def date_literal(date: PartialDate) -> Lit:
     return Lit(date.lexical, None, XSD[date.xsd_type])
 
