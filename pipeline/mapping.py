@@ -362,6 +362,8 @@ class Mapper:
     def _origin(self, printing: str, book: str, container: Container, record: Record) -> Iterator[Triple]:
         """来源, beyond the verbatim dc:source: a citation, or the organisation that supplied the text."""
         kind = source_kind(record.origin)
+        if kind == "this" and not container.is_periodical:
+            kind = "note"  # 本报 reprinted in a compilation: 'this paper' is a paper the record does not name
         if kind == "citation":
             yield (printing, DCTERMS.bibliographicCitation, self.text(record.origin))
         elif kind in ("credit", "this"):

@@ -277,3 +277,15 @@ def test_a_file_not_laid_out_as_its_id_keeps_the_hashed_container_key(tmp_path):
     write(folder, "box/not-the-id.txt", id="n1", book="文集")
     _, graph = release(tmp_path, folder)
     assert not any(str(s).startswith(f"{BASE}book/box") for s in graph.subjects())
+
+
+def test_this_paper_means_the_newspaper_only_in_a_newspaper(tmp_path):
+    """来源：本报 in a compilation names a paper the record does not: no credit to the compilation."""
+    folder = tmp_path / "in"
+    write(folder, "rmrb/p1.txt", id="p1", book="人民日报", origin="本报")
+    write(folder, "wenji/p2.txt", id="p2", book="某某文集", origin="本报")
+    _, graph = release(tmp_path, folder)
+    credited = {str(s).split("/article/")[1].split("/")[0]
+                for s in graph.subjects(URIRef(SCHEMA + "sourceOrganization"), None)}
+    assert credited == {"p1"}
+    assert {str(o) for o in graph.objects(None, URIRef("http://purl.org/dc/elements/1.1/source"))} == {"本报"}
