@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .iris import Minter
-from .curated import container_of
 from .mapping import PROVENANCE, WORK_CLAIMS, Mapper, container_claim
 from .problems import Problem, Reject
 from .record import parse
@@ -127,13 +126,11 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
         record_lines = set()
         sources = {o for _, p, o in item.triples if p in PROVENANCE}
         content = []
-        book = context.minter.book_of(record)
-        kind = container_of(record.book)
-        whole = context.minter.volume_set(kind.set) if kind.kind == "volume" else None
+        book, whole = context.mapper.container_subjects(record)
         container, wording = digest(book), digest(f"{record.book}\x1f{record.book_author}")
         # sent by two records at most, as lines are (emitted above): enough to show it is shared
-        sends = worded.get((container, wording), 0) < 2
-        worded[(container, wording)] = worded.get((container, wording), 0) + 1
+        sent = worded.get((container, wording), 0)
+        worded[(container, wording)] = sent + 1
         container_claims = []
         for triple in item.triples:
             subject = triple[0]
@@ -156,7 +153,7 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             if container_claim(triple, book, whole):
                 # and so is which record's naming its container keeps; the container's own statements are
                 # the same for every record that words it alike, an issue's name is per issue
-                if sends or subject not in (book, whole):
+                if sent < 2 or subject not in (book, whole):
                     container_claims.append(triple)
                 continue
             times = emitted.get(line, 0)

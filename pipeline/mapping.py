@@ -193,13 +193,21 @@ class Mapper:
     def container_notes(self, printing: str, book: str, book_author: str) -> list[Triple]:
         """A record's own 书籍 and 书籍作者, as written, on its printing: for a record whose container an
         earlier record of its folder named otherwise (the container keeps the earlier's)."""
-        out = []
-        for label, value in ((LABEL_OF["book"], book), (LABEL_OF["book_author"], book_author)):
-            if value:
-                node = self.minter.extra(printing, label, value)
-                out += [(printing, SKOS.note, node), (node, RDF_TYPE, SCHEMA.PropertyValue),
-                        (node, SCHEMA.name, self.text(label)), (node, SCHEMA.value, self.text(value))]
-        return out
+        return [triple for label, value in ((LABEL_OF["book"], book), (LABEL_OF["book_author"], book_author))
+                if value for triple in self._note(printing, label, value)]
+
+    def _note(self, printing: str, label: str, value: str) -> list[Triple]:
+        """A field kept verbatim on a printing: skos:note to a PropertyValue (label, value as written);
+        schema:additionalProperty would say the same, but its domain is not CreativeWork."""
+        node = self.minter.extra(printing, label, value)
+        return [(printing, SKOS.note, node), (node, RDF_TYPE, SCHEMA.PropertyValue),
+                (node, SCHEMA.name, self.text(label)), (node, SCHEMA.value, self.text(value))]
+
+    def container_subjects(self, record: Record) -> tuple[str, str | None]:
+        """The container's IRI, and the multi-volume work it belongs to when it is a volume."""
+        container = container_of(record.book)
+        whole = self.minter.volume_set(container.set) if container.kind == "volume" else None
+        return self.minter.book_of(record), whole
 
     def text(self, value: str) -> Lit:
         """A Chinese text: tagged by its own script (zh-Hans, zh-Hant, zh), or with the one --lang tag."""
@@ -252,11 +260,7 @@ class Mapper:
             add((printing, DCTERMS.description, self.text(record.description)))
             add((printing, SCHEMA.description, self.text(record.description)))
         for label, value in record.extra + _unmapped(record) + _variants(record):
-            node = m.extra(printing, label, value)
-            add((printing, SKOS.note, node))  # schema:additionalProperty is not for CreativeWorks
-            add((node, RDF_TYPE, SCHEMA.PropertyValue))
-            add((node, SCHEMA.name, self.text(label)))
-            add((node, SCHEMA.value, self.text(value)))
+            out.extend(self._note(printing, label, value))
 
         out.extend(self._book(book, container, record))
         if issue:
@@ -395,8 +399,8 @@ class Mapper:
                 yield (book, SCHEMA.contributor if is_corporate(name) else SCHEMA.editor, agent)
                 yield (book, DCTERMS.contributor, agent)
                 yield from self._agent(name, record)
-        if container.kind == "volume":
-            whole = self.minter.volume_set(container.set)
+        _, whole = self.container_subjects(record)
+        if whole:
             yield (book, SCHEMA.volumeNumber, Lit(container.volume))
             yield (book, SCHEMA.isPartOf, whole)
             yield (book, DCTERMS.isPartOf, whole)

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 from .problems import PipelineError, Problem, Reject
 from .mapping import PREDICATES_OF_FIELD
 from .record import LABEL_OF, Record
-from .shacl import Result, compile_shapes
+from .shacl import Result, across_records, compile_shapes
 from .shacl import validate as builtin_validate
 from .terms import XSD_STRING, Triple, from_rdflib, to_rdflib
 from .vocab import SH
@@ -150,35 +150,29 @@ class Validator:
                  strict: bool = False):
         if engine not in ENGINES:
             raise ShapesError(f"unknown validator {engine!r}; choose one of {', '.join(ENGINES)}")
+        from rdflib import URIRef
+
         from .shacl import UnsupportedShapes
 
         self.shapes = shapes
         self.engine = engine
         self.batch_size = batch_size
         self.strict = strict
+        # predicates whose objects a shape targets (sh:targetObjectsOf): whether a node is such a target
+        # shows only in other nodes' triples, so batches record it for the release-level check
+        self.object_targets = frozenset(str(o) for o in shapes.objects(None, URIRef(SH.targetObjectsOf)))
         try:
             self.compiled = compile_shapes(shapes) if engine == "builtin" else None
+            self._across = across_records(self.compiled) if self.compiled is not None else None
         except UnsupportedShapes as error:
             raise ShapesError(str(error)) from error
-
-    @property
-    def object_targets(self) -> frozenset[str]:
-        """Predicates whose objects a shape targets (sh:targetObjectsOf): whether a node is such a target
-        shows only in other nodes' triples, so batches record it for the release-level check."""
-        from rdflib import URIRef
-
-        if not hasattr(self, "_object_targets"):
-            self._object_targets = frozenset(str(o) for o in self.shapes.objects(None, URIRef(SH.targetObjectsOf)))
-        return self._object_targets
 
     def across(self, triples: list[Triple], objects_of: dict[str, set[str]]) -> list[Result]:
         """The release-level check: results on nodes that several records describe, which no record's own
         graph could show (two names once merged, say). triples: those nodes' merged triples."""
-        from .shacl import ACROSS_RECORDS, COMPONENTS, across_records
+        from .shacl import ACROSS_RECORDS, COMPONENTS
 
         if self.engine == "builtin":
-            if not hasattr(self, "_across"):
-                self._across = across_records(self.compiled)
             return builtin_validate(triples, self._across, objects_of=objects_of)
         from rdflib import Graph
 
