@@ -83,5 +83,8 @@ def check_source_url(template: str) -> str:
     if not names or not names <= {"container", "id"}:
         raise OptionError(f"--source-url {template!r} must use {{id}} and/or {{container}} and nothing else, "
                           "e.g. https://archive.example/articles/{id}")
-    check_iri(template.format(container="c", id="i"), "--source-url")
+    try:
+        check_iri(template.format(container="c", id="i"), "--source-url")
+    except OptionError as error:
+        raise OptionError(f"--source-url {template!r} does not give an IRI once filled in: {error}") from None
     return template

@@ -200,7 +200,8 @@ def test_a_source_url_template_must_be_one(tmp_path):
 
     from pipeline.cli import main
 
-    for template in ("https://archive.example/{title}", "https://archive.example/fixed", "ftp://x/{id}", "{id"):
+    for template in ("https://archive.example/{title}", "https://archive.example/fixed", "ftp://x/{id}", "{id",
+                     "https://archive.example/{id}?q=<script>"):
         result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "out"),
                                            "--source-url", template])
         assert result.exit_code == 2 and "--source-url" in result.output, (template, result.output)
