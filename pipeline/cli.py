@@ -18,6 +18,7 @@ from .release import MARKER
 from .options import DEFAULT_BATCH, Options
 from .run import run
 from .sandbox import Limits
+from .describe import parse_label_properties
 from .server import Server, is_loopback
 from .sparql import FORMATS, ensure_store, query_endpoint, query_store
 from .validate import DEFAULT_ENGINE, ENGINES, ParseFailed, load_shapes, read_rdf, validate_graph
@@ -348,9 +349,14 @@ def _loading(triples: int) -> None:
 \b
   pipeline serve                      # output/ on http://127.0.0.1:7878/
   pipeline serve release/ --port 8000 --timeout 10
+  curl -i http://127.0.0.1:7878/zh-articles/article/8bad3e691d          # 303 to ./8bad3e691d.html
+  curl -L -H 'Accept: text/turtle' http://127.0.0.1:7878/zh-articles/article/8bad3e691d
   curl -H 'Accept: application/sparql-results+json' \\
        --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' http://127.0.0.1:7878/query
 
+Every IRI of the release answers at the same path here (https://example.org/zh-articles/article/X at
+/zh-articles/article/X): 303 See Other to X.html, X.ttl, X.jsonld, X.nt or X.rdf by the Accept header
+(docs/pages.md). The landing page is /, the query page /sparql, the SPARQL endpoint /query.
 The store is kept beside the release; a new release is picked up by itself.
 Updates are refused: the server is read-only. Each query runs in a worker process that is
 stopped at --timeout or --memory-limit and answers 503 with the reason (docs/security.md).""")
@@ -368,18 +374,27 @@ stopped at --timeout or --memory-limit and answers 503 with the reason (docs/sec
 @click.option("--max-result-bytes", default=64 * 1024 * 1024, show_default=True, type=click.IntRange(min=1),
               help="Larger answers are refused with 503 (never cut).")
 @click.option("--allow-service", is_flag=True, help="Let SERVICE send requests to other endpoints (off: SSRF).")
+@click.option("--public-base", metavar="URL",
+              help="Where the release's base is served from when not at the base's own path, e.g. "
+                   "http://127.0.0.1:7878/ to answer /article/X for <BASE>article/X [default: the base].")
+@click.option("--label-properties", metavar="P1,P2,...",
+              help="Where labels are read from, first match wins: compact (skos:prefLabel) or full IRIs "
+                   "[default: skos:prefLabel,schema:name,dcterms:title,rdfs:label,foaf:name,schema:headline,"
+                   "dcterms:identifier].")
 def serve_command(release, host, port, store, timeout, memory_limit, query_workers, max_result_bytes,
-                  allow_service) -> None:
-    """Serve a release read-only over SPARQL.
+                  allow_service, public_base, label_properties) -> None:
+    """Serve a release read-only: its IRIs as pages and RDF, and SPARQL.
 
-    A SPARQL 1.1 endpoint and query page for RELEASE (default: output/)."""
+    Dereferenceable IRIs with content negotiation, a landing page and a SPARQL 1.1 endpoint for
+    RELEASE (default: output/)."""
     started = time.monotonic()
     limits = Limits(timeout=timeout, memory_mb=memory_limit, result_bytes=max_result_bytes,
                     allow_service=allow_service)
     try:
         server = Server(release, host=host, port=port, store=store, limits=limits, workers=query_workers,
                         on_event=lambda message: click.echo(message, err=True),
-                        progress=_loading if sys.stderr.isatty() else None)
+                        progress=_loading if sys.stderr.isatty() else None,
+                        public_base=public_base, label_properties=parse_label_properties(label_properties))
     except PipelineError as error:
         raise failed(error) from error
     if server.loaded:
@@ -390,10 +405,47 @@ def serve_command(release, host, port, store, timeout, memory_limit, query_worke
                    "docs/security.md", err=True)
     limit = f"queries stop after {timeout:g} s" if timeout else "no query time limit"
     click.echo(f"SPARQL endpoint: {server.url}/query   (read-only; {limit}, {memory_limit or 'no'} MB each)")
-    click.echo(f"query page:      {server.url}/")
+    click.echo(f"landing page:    {server.url}/   (the release's IRIs under {server.home})")
+    click.echo(f"query page:      {server.url}/sparql")
     click.echo("Ctrl-C stops the server.", nl=True)
     sys.stdout.flush()
     server.serve_forever()
+
+
+@main.command("site", epilog="""Examples:
+
+\b
+  pipeline site output/ -o site/
+  xdg-open site/index.html                     # works from disk: every link is relative
+  pipeline site output/ -o site/ --sparql https://data.example.net/query
+
+Writes every resource of the release as NAME.html, NAME.ttl, NAME.jsonld, NAME.nt and NAME.rdf at the
+path of its IRI under the base, the landing page (index.html), browse indexes, a search page, the
+dumps, and web-server rules for content negotiation in site/_server/ (nginx.conf, htaccess; see
+docs/pages.md). Reruns on the same release are byte-identical. SITE is replaced only when this tool
+wrote it.""")
+@click.argument("release", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The site folder.")
+@click.option("--store", type=click.Path(path_type=Path), help="The store folder [default: beside the release].")
+@click.option("--sparql", metavar="URL", help="A SPARQL endpoint of this release to link from the pages.")
+@click.option("--label-properties", metavar="P1,P2,...",
+              help="Where labels are read from, first match wins (as for `pipeline serve`).")
+def site_command(release, out, store, sparql, label_properties) -> None:
+    """Write a release as a static site with content-negotiation rules.
+
+    Every IRI of RELEASE as pages and RDF documents, for plain static hosting."""
+    from .site import build_site
+
+    started = time.monotonic()
+    try:
+        report = build_site(release, out, store=store, sparql=sparql,
+                            label_properties=parse_label_properties(label_properties))
+    except PipelineError as error:
+        raise failed(error) from error
+    click.echo(f"wrote {report.files:,} files for {report.resources:,} resources to {out}/ "
+               f"({time.monotonic() - started:.1f} s); open {out}/index.html")
+    for iri in report.skipped[:20]:
+        click.echo(f"  skipped {iri}: its path cannot be a file name", err=True)
 
 
 @main.command("publish", epilog="""Examples:

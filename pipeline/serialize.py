@@ -162,16 +162,22 @@ def jsonld_header(prefixes: Prefixes) -> str:
 JSONLD_FOOTER = "\n]\n}\n"
 
 
+def jsonld_nodes(groups: Iterable[tuple[str, list]], prefixes: Prefixes) -> Iterator[tuple[dict, int]]:
+    """(node object, its number of triples) for each subject under the release's context (context.py)."""
+    writer = prefixes.node_writer
+    for subject, pairs in groups:
+        types = [obj[1:-1] for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
+        values = [(predicate, parse_object(obj)) for predicate, obj in pairs if predicate != RDF_TYPE_IRI]
+        yield writer.node(subject, types, values), len(pairs)
+
+
 def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
     """One node object per subject under the release's context (context.py), one a line, comma-separated."""
     count = 0
-    writer = prefixes.node_writer
     out: list[str] = []
-    for subject, pairs in groups:
-        count += len(pairs)
-        types = [obj[1:-1] for predicate, obj in pairs if predicate == RDF_TYPE_IRI]
-        values = [(predicate, parse_object(obj)) for predicate, obj in pairs if predicate != RDF_TYPE_IRI]
-        out.append(json.dumps(writer.node(subject, types, values), ensure_ascii=False))
+    for node, size in jsonld_nodes(groups, prefixes):
+        count += size
+        out.append(json.dumps(node, ensure_ascii=False))
     if out:
         stream.write("\n" + ",\n".join(out))
     return count
