@@ -105,9 +105,9 @@ def post_query(root: str, query: str, accept: str = "application/sparql-results+
         "Content-Type": "application/sparql-query", "Accept": accept})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read().decode("utf-8")
+            return response.status, response.headers, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode("utf-8", "replace")
+        return error.code, error.headers, error.read().decode("utf-8", "replace")
 
 
 @pytest.fixture
