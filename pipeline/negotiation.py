@@ -68,10 +68,11 @@ def ranked(header: str | None) -> list[str]:
     return [media for _, _, media in sorted(ranges)] or ["*/*"]
 
 
-def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
-    """The quality the most specific matching range gives media_type (text/html beats text/* beats */*)."""
+def _match(media_type: str, ranges: list[tuple[str, str, float]]) -> tuple[int, float]:
+    """(specificity, quality) of the most specific range matching media_type: text/html beats text/*
+    beats */*, whatever their qualities (RFC 9110 12.5.1); (-1, 0) when none matches."""
     kind, _, subtype = media_type.partition("/")
-    best, specificity = 0.0, -1
+    best = (-1, 0.0)
     for range_kind, range_subtype, quality in ranges:
         if range_kind == kind and range_subtype == subtype:
             level = 2
@@ -81,18 +82,18 @@ def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
             level = 0
         else:
             continue
-        if level > specificity or (level == specificity and quality > best):
-            best, specificity = quality, level
+        best = max(best, (level, quality))
     return best
 
 
 def choose(header: str | None, formats: tuple[Format, ...] = FORMATS) -> Format | None:
     """The format to answer with: the highest quality, the server's order among equals; None (406) when
-    the client accepts none of them."""
+    the client accepts none of them. A format's aliases (application/xhtml+xml) count only when named
+    more specifically than its own type, so `text/html;q=0, */*;q=0.1` refuses HTML."""
     ranges = accept_ranges(header)
     best, best_quality = None, 0.0
     for fmt in formats:
-        quality = max(_quality(media_type, ranges) for media_type in fmt.media_types)
+        quality = max(_match(media_type, ranges) for media_type in fmt.media_types)[1]
         if quality > best_quality:
             best, best_quality = fmt, quality
     return best

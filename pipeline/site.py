@@ -175,7 +175,7 @@ def _rule_order():
 def nginx_config(folder: Path, prefix: str, base: str) -> str:
     types = "\n".join(f"        {fmt.media_type} {fmt.extension[1:]};" for fmt in FORMATS)
     maps = "\n".join(f'    "~*{_regex(media)}" {fmt.extension};' for fmt in _rule_order()
-                     for media in fmt.media_types[:1])
+                     for media in fmt.media_types)
     return f"""# nginx rules for this static site, written by `pipeline site` (docs/pages.md).
 # Include this file in nginx's http block, then set `listen` and `server_name` for {base}
 # (and move the `alias` if the folder moves). An IRI answers 303 See Other to its document, chosen by
@@ -220,7 +220,8 @@ def _regex(media_type: str) -> str:
 def apache_config(prefix: str) -> str:
     rules = []
     for fmt in _rule_order():
-        rules.append(f"RewriteCond %{{HTTP_ACCEPT}} {_regex(fmt.media_type)} [NC]\n"
+        accepted = "|".join(_regex(media) for media in fmt.media_types)
+        rules.append(f"RewriteCond %{{HTTP_ACCEPT}} ({accepted}) [NC]\n"
                      "RewriteCond %{REQUEST_FILENAME} !-f\n"
                      f"RewriteCond %{{REQUEST_FILENAME}}.html -f\n"
                      f"RewriteRule ^(.+)$ $1{fmt.extension} [R=303,L]")

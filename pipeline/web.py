@@ -48,7 +48,7 @@ def iri_candidates(raw: str) -> list[str]:
     characters decoded too (RFC 3986 6.2.2.2). `%2F` stays `%2F`: it is not a slash."""
     first = _decode(raw, lambda char: ord(char) > 127)
     second = _decode(raw, lambda char: ord(char) > 127 or char in _UNRESERVED)
-    third = _decode(raw, lambda char: ord(char) > 127 or (char not in "/?#[]%" and ord(char) > 32))
+    third = normalized(raw)
     seen, found = set(), []
     for candidate in (first, second, third):
         if candidate not in seen:
@@ -72,6 +72,19 @@ def _decode(raw: str, keep) -> str:
         out.extend(char if keep(char) else "".join(f"%{b:02X}" for b in char.encode("utf-8")) for char in decoded)
     out.append(raw[position:])
     return "".join(out)
+
+
+def normalized(path: str) -> str:
+    """Escapes of characters that need none decoded (RFC 3986 6.2.2): `v1%3A2` and `v1:2` are one path."""
+    return _decode(path, lambda char: ord(char) > 127 or (char not in "/?#[]%" and ord(char) > 32))
+
+
+def under(path: str, prefix: str) -> str | None:
+    """What follows prefix in path, as sent, or after normalising both; None when path is elsewhere."""
+    if path.startswith(prefix):
+        return path[len(prefix):]
+    path, prefix = normalized(path), normalized(prefix)
+    return path[len(prefix):] if path.startswith(prefix) else None
 
 
 def raw_path(request: Request) -> str:
@@ -112,9 +125,9 @@ def _get(server: "Server", request: Request, path: str) -> Response:
             return sparql_page(server, view, request, links)
         if path == "/" or path == server.prefix:
             return html(view.pages.landing(links))
-        if not path.startswith(server.prefix):
+        rest = under(path, server.prefix)
+        if rest is None:
             return not_found(view, request, links, path)
-        rest = path[len(server.prefix):]
         head, _, tail = rest.partition("/")
         if head in OWN_NAMES:
             return own_page(server, view, request, links, head, tail, path)
