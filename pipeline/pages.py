@@ -380,7 +380,7 @@ class Pages:
     def search(self, text: str, links: Links) -> str:
         found, total = self.graph.search(text) if text else ([], 0)
         return self.env.get_template("search.html").render(
-            site=self.site_info(links), links=links, query=text, results=[self.entry(e, links) for e in found],
+            site=self.site_info(links), links=links, query=text, search_text=text, results=[self.entry(e, links) for e in found],
             total=total, title=f"Search: {text}" if text else "Search")
 
     def not_found(self, address: str, links: Links, *, iri: str | None = None) -> str:
