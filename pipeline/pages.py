@@ -317,7 +317,7 @@ class Pages:
     def landing(self, links: Links) -> str:
         """The landing page; the same for every visitor of a release version, so rendered once per
         kind of links (49 ms at 100k records, then a dictionary look-up)."""
-        key = (type(links), links.prefix, links.sparql)
+        key = (type(links), links.prefix, links.sparql, getattr(links, "folder", None))
         if key not in self._landing:
             self._landing[key] = self._render_landing(links)
         return self._landing[key]
