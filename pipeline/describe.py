@@ -107,6 +107,7 @@ class Graph:
         self.store = store
         self.label_properties = tuple(label_properties)
         self._labels: dict[str, Lit | None] = {}
+        self._stubs: dict[str, list[Triple]] = {}
         self._lists: dict[tuple, list[Entry]] = {}
         self._guard = threading.Lock()
         self._catalogue: Catalogue | None = None
@@ -178,7 +179,20 @@ class Graph:
         return found.value if found else iri
 
     def label_triples(self, iri: str) -> list[Triple]:
-        """The triples that name and type iri: what a description says of each thing it links to."""
+        """The triples that name and type iri: what a description says of each thing it links to. Kept,
+        as labels are: the agents, tags and books linked from one page are linked from many."""
+        with self._guard:
+            cached = self._stubs.get(iri)
+        if cached is not None:
+            return cached
+        triples = self._label_triples(iri)
+        with self._guard:
+            if len(self._stubs) >= LABEL_CACHE:
+                self._stubs.clear()
+            self._stubs[iri] = triples
+        return triples
+
+    def _label_triples(self, iri: str) -> list[Triple]:
         triples: list[Triple] = [(iri, RDF_TYPE, t) for t in self.types(iri)]
         for predicate in self.label_properties:
             values = [value for value in self.objects(iri, predicate) if isinstance(value, Lit)]
