@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import html.parser
-import json
 import os
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pipeline.serialize import Prefixes
 from pipeline.web import iri_candidates
 
 from .conftest import BASE, ROOT, SEEDS
+from .test_security import start_serve
 from .test_server import free_port
 
 # the Accept headers real clients send (curl, Chromium, Firefox, rdflib by format, Jena's RDFDataMgr)
@@ -107,16 +107,6 @@ def get(url: str, accept: str | None = None, *, method: str = "GET") -> Answer:
         return Answer(error.code, error.headers, error.read())
 
 
-def start(release: Path, store: Path, *extra: str):
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(release), "--port", str(port),
-                                "--store", str(store), *extra], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    first = process.stdout.readline()
-    assert first.startswith("SPARQL endpoint: "), first + process.stderr.read()
-    return process, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def site_release(tmp_path_factory):
     out = tmp_path_factory.mktemp("pages") / "release"
@@ -126,7 +116,7 @@ def site_release(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(site_release, tmp_path_factory):
-    process, root = start(site_release, tmp_path_factory.mktemp("store") / "store")
+    process, root = start_serve(site_release, tmp_path_factory.mktemp("store") / "store")
     yield root
     process.terminate()
     process.wait(timeout=20)
@@ -185,7 +175,7 @@ def test_head_unknown_iris_and_not_acceptable(server):
 
 def test_the_server_answers_for_a_public_base_of_its_own(site_release, tmp_path):
     """--public-base: the release's IRIs at the root of this server (a proxy that strips the path)."""
-    process, root = start(site_release, tmp_path / "store", "--public-base", "http://127.0.0.1:1/")
+    process, root = start_serve(site_release, tmp_path / "store", "--public-base", "http://127.0.0.1:1/")
     try:
         answer = get(root + "/" + ARTICLE + ".html")
         assert answer.status == 200
@@ -199,7 +189,7 @@ def test_the_server_answers_for_a_public_base_of_its_own(site_release, tmp_path)
 def test_iris_with_plus_colon_and_an_escaped_slash_resolve(tmp_path):
     out = tmp_path / "release"
     run([SEEDS], out, options=Options(base=ODD_BASE))
-    process, root = start(out, tmp_path / "store")
+    process, root = start_serve(out, tmp_path / "store")
     try:
         iri = ODD_BASE + ARTICLE
         answer = get(root + local(iri), "text/turtle")
