@@ -134,6 +134,10 @@ def main() -> None:
             print(f"{kind:14} n={len(values):6}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
         print(f"{len(jobs)} requests from {args.clients} clients in {wall:.1f} s: {len(jobs) / wall:.0f} requests/s; "
               f"server tree RSS {rss / 1024:.0f} MB")
+        single = [("article page", work + ".html", "text/html") for work, _ in pairs[:300]]
+        alone = sorted(fetch_all(args.port, single, 1)["article page"])
+        print(f"article page, one client: p50 {statistics.median(alone) * 1000:.1f} ms, "
+              f"p99 {alone[int(len(alone) * 0.99) - 1] * 1000:.1f} ms")
         landing = time.perf_counter()
         fetch_all(args.port, [("landing", "/", "text/html")] * 50, 1)
         print(f"landing page: {(time.perf_counter() - landing) / 50 * 1000:.1f} ms each (one client)")
