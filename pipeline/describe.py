@@ -237,6 +237,17 @@ class Graph:
         entries = sorted((self.entry(s) for s in kept), key=_sort_key)
         return self._keep(key, entries)
 
+    def parts(self, container: str) -> list[Entry]:
+        """What is part of container other than printings (its issues, volumes), sorted and kept: a
+        newspaper's page would otherwise look up the type of each of its issues on every view."""
+        key = ("parts", container)
+        with self._guard:
+            cached = self._lists.get(key)
+        if cached is not None:
+            return cached
+        entries = [e for e in self.pointing(container, SCHEMA.isPartOf) if PRINTING not in self.types(e.iri)]
+        return self._keep(key, entries)
+
     def articles_in(self, container: str) -> list[Entry]:
         """The printings in a container, directly or through its issues and volumes (two levels down)."""
         key = ("articles", container)

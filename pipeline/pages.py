@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from .describe import CONTAINER_TYPES, INVERSE, ISSUE, PRINTING, RDF_TYPE, Entry, Graph
+from .describe import CONTAINER_TYPES, INVERSE, ISSUE, RDF_TYPE, Entry, Graph
 from .negotiation import FORMATS, RDF_FORMATS, jsonld_text
 from .serialize import Prefixes
 from .terms import Lit
@@ -183,16 +183,19 @@ class Release:
     @classmethod
     def read(cls, folder: Path) -> "Release":
         sums = Path(folder) / "SHA256SUMS"
-        media = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".nt": "application/n-triples",
-                 ".gz": "application/gzip", ".json": "application/json", ".md": "text/markdown",
-                 ".cff": "application/x-yaml", ".rq": "application/sparql-query"}
+        from .serialize import DUMPS
+
+        dumps = {dump.name: dump.compression or dump.media_type for dump in DUMPS}
+        media = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",
+                 ".md": "text/markdown", ".cff": "application/x-yaml"}  # the release's other files
         downloads = []
         if sums.is_file():
             for line in sums.read_text(encoding="utf-8").splitlines():
                 digest, _, name = line.partition("  ")
                 path = Path(folder) / name
                 if name and path.is_file() and "/" not in name:
-                    downloads.append((name, path.stat().st_size, digest, media.get(path.suffix, "application/octet-stream")))
+                    kind = dumps.get(name) or media.get(path.suffix, "application/octet-stream")
+                    downloads.append((name, path.stat().st_size, digest, kind))
         return cls(downloads)
 
     def names(self) -> set[str]:
@@ -243,12 +246,13 @@ class Pages:
         found = []
         container = any(t in CONTAINER_TYPES or t == ISSUE or t == SCHEMA.PublicationVolume for t in types)
         for predicate in INVERSE:
-            entries = self.graph.pointing(iri, predicate)
-            if predicate == SCHEMA.isPartOf:
-                entries = [e for e in entries if PRINTING not in self.graph.types(e.iri)]
-                heading = "Issues" if entries and ISSUE in self.graph.types(entries[0].iri) else LIST_HEADINGS[predicate]
+            heading = LIST_HEADINGS[predicate]
+            if predicate == SCHEMA.isPartOf:  # printings are listed under "Articles", with those of the parts
+                entries = self.graph.parts(iri)
+                if entries and ISSUE in self.graph.types(entries[0].iri):
+                    heading = "Issues"
             else:
-                heading = LIST_HEADINGS[predicate]
+                entries = self.graph.pointing(iri, predicate)
             if entries:
                 found.append((heading, entries))
         if container:

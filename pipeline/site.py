@@ -166,15 +166,11 @@ def _write_server_config(folder: Path, final: Path, base: str) -> int:
             + _put(folder, f"{SERVER_CONFIG}/htaccess", apache_config(prefix)))
 
 
-# The order a client's Accept is tested in by the web-server rules: these servers cannot weigh quality
-# values, so a browser's text/html is tested first and each RDF type after it (docs/pages.md says so).
-def _rule_order():
-    return [HTML] + list(RDF_FORMATS)
-
-
 def nginx_config(folder: Path, prefix: str, base: str) -> str:
     types = "\n".join(f"        {fmt.media_type} {fmt.extension[1:]};" for fmt in FORMATS)
-    maps = "\n".join(f'    "~*{_regex(media)}" {fmt.extension};' for fmt in _rule_order()
+    # nginx and Apache cannot weigh quality values: the types are tested in the table's order, HTML first
+    # (what browsers name), then each RDF type (docs/pages.md)
+    maps = "\n".join(f'    "~*{_regex(media)}" {fmt.extension};' for fmt in FORMATS
                      for media in fmt.media_types)
     return f"""# nginx rules for this static site, written by `pipeline site` (docs/pages.md).
 # Include this file in nginx's http block, then set `listen` and `server_name` for {base}
@@ -219,7 +215,7 @@ def _regex(media_type: str) -> str:
 
 def apache_config(prefix: str) -> str:
     rules = []
-    for fmt in _rule_order():
+    for fmt in FORMATS:  # in the table's order, HTML first, as in nginx_config
         accepted = "|".join(_regex(media) for media in fmt.media_types)
         rules.append(f"RewriteCond %{{HTTP_ACCEPT}} ({accepted}) [NC]\n"
                      "RewriteCond %{REQUEST_FILENAME} !-f\n"

@@ -49,12 +49,7 @@ def iri_candidates(raw: str) -> list[str]:
     first = _decode(raw, lambda char: ord(char) > 127)
     second = _decode(raw, lambda char: ord(char) > 127 or char in _UNRESERVED)
     third = normalized(raw)
-    seen, found = set(), []
-    for candidate in (first, second, third):
-        if candidate not in seen:
-            seen.add(candidate)
-            found.append(candidate)
-    return found
+    return list(dict.fromkeys((first, second, third)))
 
 
 def _decode(raw: str, keep) -> str:
@@ -130,11 +125,11 @@ def _get(server: "Server", request: Request, path: str) -> Response:
             return not_found(view, request, links, path)
         head, _, tail = rest.partition("/")
         if head in OWN_NAMES:
-            return own_page(server, view, request, links, head, tail, path)
+            return own_page(view, request, links, head, tail, path)
         return dereference(view, request, links, rest, path)
 
 
-def own_page(server, view: "View", request: Request, links: Links, head: str, tail: str, path: str) -> Response:
+def own_page(view: "View", request: Request, links: Links, head: str, tail: str, path: str) -> Response:
     if head == "assets":
         file = ASSETS / tail
         if tail and "/" not in tail and file.is_file():
@@ -160,22 +155,28 @@ def dereference(view: "View", request: Request, links: Links, rest: str, path: s
     """An IRI: 303 See Other to the document chosen by Accept. A document (IRI + extension, or a page of
     its lists): 200. Anything else: 404."""
     base = view.pages.base
-    for local in iri_candidates(rest):
-        if view.graph.exists(base + local):
-            return see_other(request, base + local, path)
+    iri = known(view, rest)
+    if iri:
+        return see_other(request, iri, path)
     for extension, fmt in BY_EXTENSION.items():
-        if rest.endswith(extension):
-            for local in iri_candidates(rest[:-len(extension)]):
-                if view.graph.exists(base + local):
-                    return document(view, base + local, fmt, links, path)
+        iri = known(view, rest[:-len(extension)]) if rest.endswith(extension) else None
+        if iri:
+            return document(view, iri, fmt, links, path)
     paged = _PAGED.match(rest)
-    if paged:
-        for local in iri_candidates(paged.group(1)):
-            if view.graph.exists(base + local):
-                body = view.pages.resource(base + local, links, page=int(paged.group(2)), name=local)
-                if body is not None:
-                    return html(body, headers={"Link": _alternates(path.rsplit("/page/", 1)[0])})
-    return not_found(view, request, links, path, iri=base + (iri_candidates(rest) or [rest])[0])
+    iri = known(view, paged.group(1)) if paged else None
+    if iri:
+        body = view.pages.resource(iri, links, page=int(paged.group(2)), name=iri[len(base):])
+        if body is not None:
+            return html(body, headers={"Link": _alternates(path.rsplit("/page/", 1)[0])})
+    return not_found(view, request, links, path, iri=base + iri_candidates(rest)[0])
+
+
+def known(view: "View", local: str) -> str | None:
+    """The release's IRI that a request's local part stands for, if the release describes it."""
+    for candidate in iri_candidates(local):
+        if view.graph.exists(view.pages.base + candidate):
+            return view.pages.base + candidate
+    return None
 
 
 def _leaf(path: str) -> str:
@@ -230,10 +231,7 @@ def not_found(view: "View", request: Request, links: Links, path: str, *, iri: s
 async def sparql_endpoint(server: "Server", request: Request) -> Response:
     if request.method == "POST":
         length = int(request.headers.get("content-length") or 0)
-        if length > MAX_QUERY_BYTES:
-            return text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the query is over {MAX_QUERY_BYTES:,} bytes",
-                        headers={"Connection": "close"})
-        body = await _read(request)
+        body = await _read(request) if length <= MAX_QUERY_BYTES else None  # the header, or the bytes, say too big
         if body is None:
             return text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the query is over {MAX_QUERY_BYTES:,} bytes",
                         headers={"Connection": "close"})
