@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,16 +49,19 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def article_ids(release: Path, count: int, seed: int) -> list[tuple[str, str]]:
-    """(work path, printing path) of random articles, read from the N-Triples dump."""
-    works = []
+def article_ids(release: Path, count: int, seed: int) -> tuple[list[tuple[str, str]], str]:
+    """(work path, printing path) of random articles, and the path of the tag with the most works and
+    printings (the longest list a page shows), read from the N-Triples dump."""
+    works, tags = [], Counter()
     with open(release / "articles.nt", encoding="utf-8") as dump:
         for line in dump:
             if "<http://schema.org/workExample>" in line:
                 subject, _, obj = line.split(" ", 2)
                 works.append((urllib.parse.urlsplit(subject[1:-1]).path, urllib.parse.urlsplit(obj.strip()[1:-3]).path))
+            elif "<http://schema.org/about>" in line:
+                tags[line.split(" ", 2)[2].strip()[1:-3]] += 1
     rng = random.Random(seed)
-    return [rng.choice(works) for _ in range(count)]
+    return [rng.choice(works) for _ in range(count)], urllib.parse.urlsplit(tags.most_common(1)[0][0]).path
 
 
 def fetch_all(port: int, jobs: list[tuple[str, str, str]], clients: int) -> dict[str, list[float]]:
@@ -116,7 +120,7 @@ def main() -> None:
         if not first.startswith("SPARQL endpoint"):
             raise SystemExit(f"the server did not start: {first}")
         print(f"server up in {time.monotonic() - started:.1f} s (store load included); RSS {tree_rss(server.pid) / 1024:.0f} MB")
-        pairs = article_ids(args.release, args.requests, args.seed)
+        pairs, largest = article_ids(args.release, args.requests, args.seed)
         jobs = []
         for work, printing in pairs:
             jobs += [("article page", work + ".html", "text/html"), ("printing page", printing + ".html", "text/html"),
@@ -138,6 +142,10 @@ def main() -> None:
         alone = sorted(fetch_all(args.port, single, 1)["article page"])
         print(f"article page, one client: p50 {statistics.median(alone) * 1000:.1f} ms, "
               f"p99 {alone[int(len(alone) * 0.99) - 1] * 1000:.1f} ms")
+        for when in ("first view", "next view"):  # pages are answered in turn: the first blocks the others
+            began = time.perf_counter()
+            fetch_all(args.port, [("tag", largest + ".html", "text/html")], 1)
+            print(f"largest tag page, {when}: {(time.perf_counter() - began) * 1000:.0f} ms")
         landing = time.perf_counter()
         fetch_all(args.port, [("landing", "/", "text/html")] * 50, 1)
         print(f"landing page: {(time.perf_counter() - landing) / 50 * 1000:.1f} ms each (one client)")
