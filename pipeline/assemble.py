@@ -3,9 +3,11 @@ per partition (in parallel), counted, nodes that several records describe valida
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -133,23 +135,44 @@ def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:
     return found
 
 
-def assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> None:
-    """Join the fragments of every partition, in order, into the dumps, with their companion files."""
-    for dump in DUMPS:
-        with open(staging / dump.name, "wb") as out:
-            out.write(dump.header(prefixes))
-            written = False
-            for index in range(parts):
-                fragment = Path(fragment_path(work, index, dump))
-                if fragment.stat().st_size:
-                    if written:
-                        out.write(dump.separator)
-                    _append(out, fragment)
-                    written = True
-                fragment.unlink()
-            out.write(dump.footer())
-        for name, data in dump.companions(prefixes).items():
-            (staging / name).write_bytes(data)
+def assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> dict[str, str]:
+    """Join the fragments of every partition, in order, into the dumps, with their companion files; returns
+    each dump's SHA-256, taken from the fragments as they are joined. One thread per dump: copying and
+    hashing let go of the GIL (measured on the 3 GB of a 100k release: joined one dump after the other
+    then hashed, 4.1-4.5 s; a thread per dump, 2.0 s; bench/README.md)."""
+    with ThreadPoolExecutor(max_workers=len(DUMPS)) as pool:
+        sums = list(pool.map(lambda dump: _join(staging, work, parts, prefixes, dump), DUMPS))
+    return {dump.name: digest for dump, digest in zip(DUMPS, sums)}
+
+
+def _join(staging: Path, work: Path, parts: int, prefixes: Prefixes, dump) -> str:
+    digest = hashlib.sha256()
+    with open(staging / dump.name, "wb") as out:
+        def put(data: bytes) -> None:
+            digest.update(data)
+            out.write(data)
+
+        put(dump.header(prefixes))
+        written = False
+        for index in range(parts):
+            fragment = Path(fragment_path(work, index, dump))
+            if fragment.stat().st_size:
+                if written:
+                    put(dump.separator)
+                _hash_file(digest, fragment)
+                _append(out, fragment)
+                written = True
+            fragment.unlink()
+        put(dump.footer())
+    for name, data in dump.companions(prefixes).items():
+        (staging / name).write_bytes(data)
+    return digest.hexdigest()
+
+
+def _hash_file(digest, path: Path) -> None:
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 22):
+            digest.update(chunk)
 
 
 def _append(stream, fragment: Path) -> None:

@@ -81,9 +81,9 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats = _write_phase(read, options, workers, staging.path, work, report, progress)
+                stats, dump_sums = _write_phase(read, options, workers, staging.path, work, report, progress)
                 info = Describe(options, _release_date(options, read, previous))
-                about = _finish(staging.path, work, report, stats, info, read, previous)
+                about = _finish(staging.path, work, report, stats, dump_sums, info, read, previous)
                 staging.publish(read=report.read, published=report.published, about=about)
         except _Stopped:
             pass
@@ -198,7 +198,8 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, work: Path, report: Report,
-                 progress) -> Stats:
+                 progress) -> tuple[Stats, dict[str, str]]:
+    """Every dump written; returns what was counted and each dump's SHA-256."""
     agents = work / "agents.txt"  # for tags that name an agent (assemble.ConceptFocus)
     agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
     jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
@@ -213,8 +214,7 @@ def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, w
     if inconsistent:
         raise Inconsistent(_inconsistent_message(inconsistent))
     report.triples = stats.triples
-    assemble(staging, work, len(jobs), Prefixes(options.minted_base))
-    return stats
+    return stats, assemble(staging, work, len(jobs), Prefixes(options.minted_base))
 
 
 def _inconsistent_message(results: list) -> str:
@@ -239,13 +239,13 @@ def _release_date(options: Options, read: _Read, previous: Previous) -> str:
     return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
-def _finish(staging: Path, work: Path, report: Report, stats: Stats, info: Describe, read: _Read,
-            previous: Previous) -> dict:
+def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: dict[str, str], info: Describe,
+            read: _Read, previous: Previous) -> dict:
     """The dataset description, README, citation, example queries, the publisher's report and
     SHA256SUMS, counted from the files; returns what the marker keeps for the next release."""
     prefixes = Prefixes(info.base)
     dumps = [staging / dump.name for dump in DUMPS]
-    sums = checksums(dumps)
+    sums = dict(dump_sums)  # taken as the dumps were joined
     files = {path.name: (path.stat().st_size, sums[path.name]) for path in dumps}
     write_void(staging / "void.ttl", void_triples(info, stats, files, report.read, read.manifest.hexdigest()),
                prefixes)
