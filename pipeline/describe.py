@@ -310,19 +310,12 @@ class Graph:
 
     def _build_catalogue(self) -> Catalogue:
         works = sorted((self.entry(w) for w in self._typed(WORK)), key=_sort_key)
-        work_set = {entry.iri for entry in works}
         years = Counter(entry.date[:4] for entry in works if entry.date[:4].isdigit())
-        containers = Counter()
-        for printing in self._typed(PRINTING):
-            for parent in self.objects(printing, SCHEMA.isPartOf):
-                if isinstance(parent, str) and ISSUE in self.types(parent):
-                    parent = next((p for p in self.objects(parent, SCHEMA.isPartOf) if isinstance(p, str)), parent)
-                containers[parent] += 1
-        counted = {predicate: Counter() for predicate in (SCHEMA.author, SCHEMA.about, SCHEMA.genre)}
-        for predicate, counter in counted.items():
-            for quad in self.store.quads_for_pattern(None, self._node(predicate), None, self._ox.DefaultGraph()):
-                if quad.subject.value in work_set and isinstance(quad.object, self._ox.NamedNode):
-                    counter[quad.object.value] += 1
+        # counted by the store's query engine, not by a Python loop over quads: 100k records, 14.5 s of
+        # look-ups and scans -> ~4 s of queries (bench/README.md)
+        containers = self._counts(_CONTAINERS_QUERY.format(printing=PRINTING, part=SCHEMA.isPartOf, issue=ISSUE))
+        counted = {predicate: self._counts(_COUNT_QUERY.format(work=WORK, predicate=predicate))
+                   for predicate in (SCHEMA.author, SCHEMA.about, SCHEMA.genre)}
         agents = {a for cls in AGENT_TYPES for a in self._typed(cls)}
         for agent in agents:
             counted[SCHEMA.author].setdefault(agent, 0)
@@ -350,6 +343,9 @@ class Graph:
         return Catalogue(works, years, container_list, agent_list, tag_list, genre_list, names, "\n".join(folded),
                          starts, work_of)
 
+    def _counts(self, query: str) -> Counter:
+        return Counter({row["thing"].value: int(row["n"].value) for row in self.store.query(query)})
+
     def search(self, text: str, *, limit: int = 200) -> tuple[list[Entry], int]:
         """Titles and names that contain text (after NFKC and case folding): the matches, up to limit, and
         how many there are. One str.find scan of the folded labels per query (bench/README.md: time per
@@ -367,6 +363,18 @@ class Graph:
             lines.append(line)
             at = starts[line + 1] if line + 1 < len(starts) else len(haystack)
         return [catalogue.names[line] for line in lines[:limit]], len(lines)
+
+
+# works per agent, tag or genre (each IRI object of the predicate on a work)
+_COUNT_QUERY = """SELECT ?thing (COUNT(DISTINCT ?work) AS ?n) WHERE {{
+  ?work a <{work}> ; <{predicate}> ?thing . FILTER(isIRI(?thing))
+}} GROUP BY ?thing"""
+# printings per newspaper or book: a printing in an issue counts for the issue's container
+_CONTAINERS_QUERY = """SELECT ?thing (COUNT(?printing) AS ?n) WHERE {{
+  ?printing a <{printing}> ; <{part}> ?parent .
+  OPTIONAL {{ ?parent a <{issue}> ; <{part}> ?whole . FILTER(isIRI(?whole)) }}
+  BIND(COALESCE(?whole, ?parent) AS ?thing)
+}} GROUP BY ?thing"""
 
 
 def _fold(text: str) -> str:

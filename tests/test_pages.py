@@ -299,6 +299,36 @@ def test_lists_read_with_the_catalogue_equal_lists_read_from_the_store(site_rele
             assert not set(cold.objects(entry.iri, "http://schema.org/exampleOfWork")) & iris, entry.iri
 
 
+def test_the_catalogue_counts_what_a_walk_over_the_triples_counts(site_release, tmp_path):
+    """Its counts come from aggregate queries; a plain walk over the release's triples is the reference."""
+    from collections import Counter
+
+    from pipeline.describe import Graph, open_store
+    from pipeline.sparql import ensure_store
+
+    version, _ = ensure_store(site_release, tmp_path / "store")
+    catalogue = Graph(open_store(version)).catalogue()
+    triples = [(q.subject.value, q.predicate.value, q.object) for q in open_store(version).quads_for_pattern(None, None, None)]
+    types = {}
+    for s, p, o in triples:
+        if p == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
+            types.setdefault(s, set()).add(o.value)
+    parents = {s: o.value for s, p, o in triples if p == "http://schema.org/isPartOf"}
+    containers = Counter()
+    for s, p, o in triples:
+        if p == "http://schema.org/isPartOf" and "http://purl.org/dc/terms/BibliographicResource" in types.get(s, ()):
+            parent = o.value
+            if "http://schema.org/PublicationIssue" in types.get(parent, ()):
+                parent = parents.get(parent, parent)
+            containers[parent] += 1
+    assert {entry.iri: n for entry, n in catalogue.containers} == dict(containers)
+    for listed, predicate in ((catalogue.agents, "author"), (catalogue.tags, "about"), (catalogue.genres, "genre")):
+        walked = Counter(o.value for s, p, o in triples if p == f"http://schema.org/{predicate}"
+                         and "http://schema.org/CreativeWork" in types.get(s, ()))
+        assert {entry.iri: n for entry, n in listed if n} == dict(walked), predicate
+    assert sum(n for _, n in catalogue.containers) > 20
+
+
 def test_landing_page_search_and_sparql_page(server):
     landing = get(server + "/").text
     for needle in ("Articles per year", "<svg", "articles.nt.gz", "SHA-256", "/sparql?example=01-articles-by-author",
