@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .problems import PipelineError
+from .engine import ENGINES as RUN_ENGINES, engine_for
+from .problems import OptionError, PipelineError
 from .publish import publish
 from .sources import DEFAULT_MAX_BYTES
 from .release import MARKER
@@ -86,6 +87,8 @@ def main() -> None:
   pipeline run corpus/ -o release/ --base https://data.example.org/articles/
   pipeline run one.txt other-folder/ --strict --max-rejects 10
   pipeline run corpus/ --version-label 2.1 --source-url 'https://archive.example/articles/{id}'
+  pipeline run corpus/ --engine dask --scheduler local --workers 2
+  pipeline run corpus/ --engine dask --scheduler tcp://10.0.0.5:8786
 
 Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 3 the run failed (nothing written), 4 stopped by --max-rejects.""")
@@ -101,6 +104,10 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--max-record-bytes", default=DEFAULT_MAX_BYTES, show_default=True, type=click.IntRange(min=1),
               help="Larger files are rejected unread.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--engine", "engine_name", type=click.Choice(RUN_ENGINES), default="local", show_default=True,
+              help="What runs the batches: this machine's process pool, or a Dask cluster (--scheduler).")
+@click.option("--scheduler", help="With --engine dask: the scheduler's address (tcp://host:8786), or 'local' "
+                                  "to start a cluster of --workers processes on this machine.")
 @click.option("--validator", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
               help="SHACL engine: the builtin one (fast, pyshacl-equivalent) or pyshacl itself.")
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(min=1),
@@ -124,8 +131,8 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
 @click.option("--allow-empty", is_flag=True,
               help="Let a run that publishes no record replace a release that has some.")
-def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, validator,
-                batch_size, quiet, title, license_, rights, version_label, authorities, source_url, publisher, date,
+def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, engine_name,
+                scheduler, validator, batch_size, quiet, title, license_, rights, version_label, authorities, source_url, publisher, date,
                 download_base, sparql_endpoint, allow_empty) -> None:
     """Convert, validate and publish records.
 
@@ -140,7 +147,10 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
     started = time.monotonic()
     bar = None if quiet or not sys.stderr.isatty() else ProgressBar(started)
     try:
-        report = run(inputs or ("seeds",), out, options=options, progress=bar)
+        if scheduler and engine_name != "dask":
+            raise OptionError("--scheduler is for --engine dask; add --engine dask, or leave --scheduler out")
+        engine = engine_for(workers, engine=engine_name, scheduler=scheduler)
+        report = run(inputs or ("seeds",), out, options=options, progress=bar, engine=engine)
     except PipelineError as error:
         raise Failed(f"{error}\n{_untouched(out)}", error.exit_code) from error
     except OSError as error:  # the disk: full, read-only, gone

@@ -26,8 +26,21 @@ class Engine(Protocol):
     def __exit__(self, *exc) -> None: ...
 
 
-def engine_for(workers: int | None) -> Engine:
-    """The local engine for this many worker processes (None: one per CPU); 1 runs in this process."""
+ENGINES = ("local", "dask")  # what --engine names
+
+
+def engine_for(workers: int | None, *, engine: str = "local", scheduler: str | None = None) -> Engine:
+    """The local engine for this many worker processes (None: one per CPU; 1 runs in this process), or
+    the Dask engine on the cluster at scheduler ('local': a LocalCluster of that many workers)."""
+    if engine == "dask":
+        from .dask_engine import DaskEngine
+
+        if not scheduler:
+            from .problems import OptionError
+
+            raise OptionError("--engine dask needs --scheduler: a scheduler's address (tcp://host:8786), or "
+                              "'local' for a cluster on this machine")
+        return DaskEngine(scheduler, workers=workers)
     count = workers or os.cpu_count() or 1
     return SerialEngine() if count == 1 else PoolEngine(count)
 
