@@ -149,6 +149,12 @@ class SiteLinks(Links):
         return self._relative(f"dumps/{name}")
 
 
+def _inside(name: str) -> bool:
+    """A relative path of plain segments: what SHA256SUMS may name (it is read, so it is not trusted)."""
+    parts = name.split("/")
+    return bool(name) and "\\" not in name and all(part not in ("", ".", "..") for part in parts)
+
+
 def file_name(name: str) -> str:
     """The static site's file of a page name ('' is the landing page)."""
     return "index.html" if name == "" else name + ".html"
@@ -182,20 +188,16 @@ class Release:
 
     @classmethod
     def read(cls, folder: Path) -> "Release":
-        sums = Path(folder) / "SHA256SUMS"
-        from .serialize import DUMPS
+        from .readme import media_type
 
-        dumps = {dump.name: dump.compression or dump.media_type for dump in DUMPS}
-        media = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".json": "application/json",
-                 ".md": "text/markdown", ".cff": "application/x-yaml"}  # the release's other files
+        sums = Path(folder) / "SHA256SUMS"
         downloads = []
         if sums.is_file():
             for line in sums.read_text(encoding="utf-8").splitlines():
                 digest, _, name = line.partition("  ")
                 path = Path(folder) / name
-                if name and path.is_file() and "/" not in name:
-                    kind = dumps.get(name) or media.get(path.suffix, "application/octet-stream")
-                    downloads.append((name, path.stat().st_size, digest, kind))
+                if _inside(name) and path.is_file():  # changes/ and queries/ too, never a way out
+                    downloads.append((name, path.stat().st_size, digest, media_type(name)))
         return cls(downloads)
 
     def names(self) -> set[str]:

@@ -151,6 +151,7 @@ def _copy_downloads(folder: Path, release: Path, files: Release) -> int:
     target = folder / "dumps"
     target.mkdir(exist_ok=True)
     for name, *_ in files.downloads:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(release / name, target / name)
     if (release / "SHA256SUMS").is_file():
         shutil.copyfile(release / "SHA256SUMS", target / "SHA256SUMS")
