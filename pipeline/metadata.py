@@ -17,6 +17,7 @@ from .terms import Lit, Triple, nt_line
 from .vocab import DCAT, DCTERMS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SPDX, VOID, XSD, PREFIXES
 
 if TYPE_CHECKING:
+    from .changes import ChangeSet
     from .options import Options
 
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -140,21 +141,9 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
         out += [(d, VOID.propertyPartition, node), (node, VOID.property, prop), (node, VOID.triples, integer(count))]
     for name, (size, sha) in sorted(files.items()):
         dump = DUMP_NAMED[name]
-        media, what = dump.media_type, dump.description
-        node, url = f"{d}/distribution/{name}", info.download_url(name)
-        out += [
-            (d, DCAT.distribution, node), (d, VOID.dataDump, url),
-            (node, RDF_TYPE, DCAT.Distribution), (node, DCTERMS.title, Lit(name)),
-            (node, DCTERMS.description, en(what)),
-            (node, DCAT.downloadURL, url), (node, DCAT.mediaType, IANA + media),
-            (node, DCAT.byteSize, Lit(str(size), None, XSD.decimal)),
-            (node, SPDX.checksum, node + "/sha256"),
-            (node + "/sha256", RDF_TYPE, SPDX.Checksum),
-            (node + "/sha256", SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
-            (node + "/sha256", SPDX.checksumValue, Lit(sha, None, XSD.hexBinary)),
-        ]
-        if dump.compression:
-            out.append((node, DCAT.compressFormat, IANA + dump.compression))
+        url = info.download_url(name)
+        out += [(d, VOID.dataDump, url)]
+        out += _distribution(d, name, url, dump.media_type, dump.description, size, sha, dump.compression)
     run, software, source = d + "/run", d + "/software", d + "/input"
     out += [
         (run, RDF_TYPE, PROV.Activity), (run, RDFS.label, en(f"pipeline run {__version__}")),
@@ -171,6 +160,59 @@ def void_triples(info: Describe, stats: Stats, files: dict[str, tuple[int, str]]
         (source + "/sha256", RDFS.comment, en("sha256 of the input manifest: one 'sha256  file' line per record "
                                                "file, in the order the run read them")),
     ]
+    return out
+
+
+def _distribution(dataset: str, name: str, url: str, media: str, what: str, size: int, sha: str,
+                  compression: str | None) -> list[Triple]:
+    node = f"{dataset}/distribution/{name}"
+    out = [
+        (dataset, DCAT.distribution, node),
+        (node, RDF_TYPE, DCAT.Distribution), (node, DCTERMS.title, Lit(name)),
+        (node, DCTERMS.description, Lit(what, "en")),
+        (node, DCAT.downloadURL, url), (node, DCAT.mediaType, IANA + media),
+        (node, DCAT.byteSize, Lit(str(size), None, XSD.decimal)),
+        (node, SPDX.checksum, node + "/sha256"),
+        (node + "/sha256", RDF_TYPE, SPDX.Checksum),
+        (node + "/sha256", SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+        (node + "/sha256", SPDX.checksumValue, Lit(sha, None, XSD.hexBinary)),
+    ]
+    if compression:
+        out.append((node, DCAT.compressFormat, IANA + compression))
+    return out
+
+
+def version_triples(info: Describe, version: str, change: "ChangeSet | None",
+                    files: dict[str, tuple[int, str]]) -> list[Triple]:
+    """This release as one version of the dataset (dcterms:hasVersion / isVersionOf), the release it
+    supersedes (dcterms:replaces, prov:wasRevisionOf) and the change set between them: a dataset of its
+    own, the triples removed and added, with its files (changes.FILES) as its distributions. DCAT 3's
+    dcat:previousVersion says the same, but is newer than the DCAT most tools know (docs/mapping.md)."""
+    from .changes import FILES, FOLDER
+
+    d = info.dataset
+    out: list[Triple] = [
+        (d, DCTERMS.hasVersion, version),
+        (version, RDF_TYPE, DCAT.Dataset), (version, RDF_TYPE, PROV.Entity), (version, DCTERMS.isVersionOf, d),
+        (version, DCTERMS.issued, Lit(info.date, None, XSD.date)),
+    ]
+    if change is None:
+        return out
+    changes = version + "/changes"
+    out += [
+        (version, DCTERMS.replaces, change.previous), (version, PROV.wasRevisionOf, change.previous),
+        (d, DCTERMS.hasVersion, change.previous), (change.previous, DCTERMS.isVersionOf, d),
+        (changes, RDF_TYPE, DCAT.Dataset), (changes, RDF_TYPE, PROV.Entity),
+        (changes, DCTERMS.title, Lit("Changes since the previous release", "en")),
+        (changes, DCTERMS.description, Lit(f"{change.removed} triples removed and {change.added} added between "
+                                           f"{change.previous} and {version}", "en")),
+        (changes, PROV.wasDerivedFrom, change.previous), (changes, PROV.wasDerivedFrom, version),
+        (version, DCTERMS.relation, changes),
+    ]
+    for name, (media, what) in FILES.items():
+        size, sha = files[f"{FOLDER}/{name}"]
+        compressed = "application/gzip" if name.endswith(".gz") else None
+        out += _distribution(changes, name, info.download_url(f"{FOLDER}/{name}"), media, what, size, sha, compressed)
     return out
 
 

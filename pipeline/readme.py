@@ -55,13 +55,19 @@ def placeholders(options) -> list[str]:
 
 
 def media_type(name: str) -> str:
+    from .changes import FILES, FOLDER
+
     if name in DUMP_NAMED:
         return DUMP_NAMED[name].media_type + (" (gzip)" if DUMP_NAMED[name].compression else "")
+    folder, _, leaf = name.partition("/")
+    if folder == FOLDER and leaf in FILES:
+        return FILES[leaf][0] + (" (gzip)" if leaf.endswith(".gz") else "")
     return next((media for suffix, media in MEDIA_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
 
 
-def changes(previous: dict | None, counts: Counts, sums: dict[str, str]) -> str:
-    """What changed since the previous release in this folder, as far as its marker tells."""
+def changes(previous: dict | None, counts: Counts, sums: dict[str, str], change_set=None) -> str:
+    """What changed since the previous release in this folder, as far as its marker tells, and the change
+    set between the two (changes.ChangeSet) when one was written."""
     if not previous:
         return "This is the first release in its folder; there is nothing to compare with."
     before = previous.get("counts") or {}
@@ -71,6 +77,10 @@ def changes(previous: dict | None, counts: Counts, sums: dict[str, str]) -> str:
         if key in before and before[key] != getattr(counts, key):
             lines.append(f"- {key}: {before[key]:,} → {getattr(counts, key):,}")
     lines.append(f"- dumps changed: {', '.join(changed)}" if changed else "- the dumps are unchanged")
+    if change_set is not None:
+        lines.append(f"- the change set, in `changes/`: {change_set.removed:,} triples removed, {change_set.added:,} "
+                     f"added (`removed.nt.gz`, `added.nt.gz`, and `changes.rdfp`, an RDF Patch from "
+                     f"<{change_set.previous}> to <{change_set.version}>)")
     return "\n".join(lines)
 
 

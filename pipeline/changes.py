@@ -1,0 +1,146 @@
+"""A release's change set against the release it replaces: the triples removed and added, as sorted N-Triples
+(gzip) and as one RDF Patch, in changes/; each release's version IRI; applying a patch to N-Triples lines."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from .serialize import GzipNTriples
+from .shards import bucket_of
+
+FOLDER = "changes"
+REMOVED, ADDED, PATCH = "removed.nt.gz", "added.nt.gz", "changes.rdfp"
+# Every file of a change set: name -> (media type, what it holds). RDF Patch has no registered media type;
+# application/rdf-patch is the one its specification and Apache Jena's RDF Delta use.
+FILES = {
+    REMOVED: ("application/n-triples", "the triples the previous release had and this one has not, N-Triples, gzip"),
+    ADDED: ("application/n-triples", "the triples this release has and the previous one had not, N-Triples, gzip"),
+    PATCH: ("application/rdf-patch", "the same change as one RDF Patch transaction (H id this release, H prev "
+                                     "the previous one), to apply to a store holding the previous release"),
+}
+
+
+def version_iri(base: str, ntriples_sha256: str) -> str:
+    """The IRI of one release (one version of the dataset), named by the digest of its N-Triples dump: a
+    rerun that publishes the same triples is the same version."""
+    return f"{base}dataset/version/{ntriples_sha256[:16]}"
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """A change set in changes/: the two versions it goes between and how many triples it moves."""
+
+    version: str
+    previous: str
+    removed: int
+    added: int
+
+    def as_dict(self) -> dict:
+        return {"version": self.version, "previous": self.previous, "removed": self.removed, "added": self.added}
+
+    @classmethod
+    def from_dict(cls, about: dict) -> "ChangeSet | None":
+        try:
+            return cls(about["version"], about["previous"], int(about["removed"]), int(about["added"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previous: str) -> ChangeSet:
+    """Compare two N-Triples dumps of this tool (both sorted by subject bucket, then line) in one streaming
+    pass, one bucket in memory at a time, and write the three files of FILES into folder."""
+    folder.mkdir()
+    removed = added = 0
+    with _gzip(folder / REMOVED) as gone, _gzip(folder / ADDED) as came, \
+            open(folder / PATCH, "w", encoding="utf-8", newline="\n") as patch:
+        patch.write(f"H id <{version}> .\nH prev <{previous}> .\nTX .\n")
+        for lost, gained in diff(old, new):
+            removed += len(lost)
+            added += len(gained)
+            _write_lines(gone, lost)
+            _write_lines(came, gained)
+            # within one transaction the order of D and A rows is free: the two sets are disjoint
+            patch.write("".join(f"D {line}\n" for line in lost) + "".join(f"A {line}\n" for line in gained))
+        patch.write("TC .\n")
+    return ChangeSet(version, previous, removed, added)
+
+
+@contextlib.contextmanager
+def _gzip(path: Path) -> Iterator[IO[bytes]]:
+    """A gzip file as the dumps write it (serialize.GzipNTriples: ISA-L, no timestamp, so reruns are
+    byte-identical); closing the gzip stream does not close the file under it, so both are closed here."""
+    from isal import igzip
+
+    with open(path, "wb") as raw, igzip.IGzipFile(filename="", fileobj=raw, mode="wb", mtime=0,
+                                                  compresslevel=GzipNTriples.LEVEL) as stream:
+        yield stream
+
+
+def _write_lines(stream: IO[bytes], lines: list[str]) -> None:
+    if lines:
+        stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def diff(old: Path, new: Path) -> Iterator[tuple[list[str], list[str]]]:
+    """(removed, added) lines per subject bucket, in bucket order, each sorted: the dumps' own order."""
+    olds, news = _buckets(old), _buckets(new)
+    a, b = next(olds, None), next(news, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield sorted(a[1]), []
+            a = next(olds, None)
+        elif a is None or b[0] < a[0]:
+            yield [], sorted(b[1])
+            b = next(news, None)
+        else:
+            before, after = set(a[1]), set(b[1])
+            if before != after:
+                yield sorted(before - after), sorted(after - before)
+            a, b = next(olds, None), next(news, None)
+
+
+def _buckets(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(bucket, its lines) of an N-Triples dump, whose lines are grouped by bucket and, within it, by subject
+    (the bucket of a subject is computed once per run of its lines)."""
+    current, lines, subject, bucket = None, [], None, None
+    with open(path, encoding="utf-8", newline="\n") as stream:
+        for line in stream:
+            line = line[:-1] if line.endswith("\n") else line
+            if not line:
+                continue
+            this = line[1:line.index(">")]
+            if this != subject:
+                subject, bucket = this, bucket_of(this)
+            if bucket != current:
+                if lines:
+                    yield current, lines
+                current, lines = bucket, []
+            lines.append(line)
+    if lines:
+        yield current, lines
+
+
+def apply_patch(lines: Iterable[str], patch: Iterable[str]) -> set[str]:
+    """The N-Triples lines of a graph after an RDF Patch of this tool's (D and A rows of whole lines)."""
+    graph = set(lines)
+    for row in patch:
+        row = row.rstrip("\n")
+        if row.startswith("D "):
+            graph.discard(row[2:])
+        elif row.startswith("A "):
+            graph.add(row[2:])
+    return graph
+
+
+def sha256_matches(path: Path, expected: str | None) -> bool:
+    if not expected or not path.is_file():
+        return False
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest() == expected

@@ -1,0 +1,149 @@
+"""Change sets: a release that replaces another writes the triples removed and added and an RDF Patch that
+turns the previous N-Triples into its own; they chain, are listed everywhere files are, and reruns keep them."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+
+import pyoxigraph
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import Options, run
+from pipeline.changes import apply_patch, diff
+from pipeline.shards import bucket_of
+
+from .conftest import BASE, SEEDS
+from .test_release import snapshot
+
+DAY = "2026-12-01"
+SEED_FILES = sorted(SEEDS.rglob("*.txt"))
+
+
+def lines(path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+
+
+def release_order(line: str) -> tuple:
+    return bucket_of(line[1:line.index(">")]), line
+
+
+def header(patch: str, name: str) -> str:
+    return next(row.split()[2] for row in patch.splitlines() if row.startswith(f"H {name} "))
+
+
+def version_of(out) -> str:
+    quads = list(pyoxigraph.parse(path=str(out / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE))
+    versions = {q.object.value for q in quads
+                if q.subject.value == BASE + "dataset" and q.predicate.value == "http://purl.org/dc/terms/hasVersion"}
+    replaced = {q.object.value for q in quads if q.predicate.value == "http://purl.org/dc/terms/replaces"}
+    (current,) = versions - replaced
+    return current
+
+
+def check_change_set(out, before: list[str], previous_version: str) -> None:
+    after = lines(out / "articles.nt")
+    patch = (out / "changes" / "changes.rdfp").read_text(encoding="utf-8")
+    assert apply_patch(before, patch.splitlines()) == set(after)
+    assert sorted(apply_patch(before, patch.splitlines()), key=release_order) == after  # the dump itself
+    removed = gzip.decompress((out / "changes" / "removed.nt.gz").read_bytes()).decode("utf-8").split("\n")[:-1]
+    added = gzip.decompress((out / "changes" / "added.nt.gz").read_bytes()).decode("utf-8").split("\n")[:-1]
+    assert set(removed) == set(before) - set(after) and set(added) == set(after) - set(before)
+    assert removed == sorted(removed, key=release_order) and added == sorted(added, key=release_order)
+    for data in ("\n".join(removed), "\n".join(added)):  # strict, blank-node free N-Triples
+        quads = list(pyoxigraph.parse(data.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES))
+        assert not any(isinstance(term, pyoxigraph.BlankNode) for q in quads for term in (q.subject, q.object))
+    assert header(patch, "prev") == f"<{previous_version}>" and header(patch, "id") == f"<{version_of(out)}>"
+    assert patch.splitlines()[2] == "TX ." and patch.splitlines()[-1] == "TC ."
+
+
+def test_a_release_that_replaces_another_writes_its_change_set(tmp_path):
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb"], out, options=Options(base=BASE, date=DAY))
+    assert not (out / "changes").exists()  # a first release has nothing to compare with
+    first, first_version = lines(out / "articles.nt"), version_of(out)
+    run([SEEDS], out, options=Options(base=BASE, date=DAY))
+    check_change_set(out, first, first_version)
+    sums = (out / "SHA256SUMS").read_text(encoding="utf-8")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    void = (out / "void.ttl").read_text(encoding="utf-8")
+    for name in ("changes/removed.nt.gz", "changes/added.nt.gz", "changes/changes.rdfp"):
+        assert f"  {name}\n" in sums and f"`{name}`" in readme and f"dumps/{name}>" in void
+    assert "prov:wasRevisionOf" in void and "dcterms:replaces" in void
+    # the next one chains: its H prev is this release's H id
+    second, second_version = lines(out / "articles.nt"), version_of(out)
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE, date=DAY))
+    check_change_set(out, second, second_version)
+
+
+def test_a_rerun_of_the_same_release_keeps_its_change_set_byte_for_byte(tmp_path):
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb"], out, options=Options(base=BASE, date=DAY))
+    run([SEEDS], out, options=Options(base=BASE, date=DAY))
+    before = snapshot(out)
+    run([SEEDS], out, options=Options(base=BASE, date=DAY))
+    assert snapshot(out) == before and "changes/changes.rdfp" in before
+
+
+def test_no_change_set_against_a_previous_dump_that_was_edited(tmp_path):
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb"], out, options=Options(base=BASE, date=DAY))
+    # an edit that the release check cannot see (same size, same time) must not pass into a change set
+    dump = out / "articles.nt"
+    stat, data = dump.stat(), dump.read_bytes()
+    at = data.index(b'"') + 1
+    dump.write_bytes(data[:at] + (b"x" if data[at:at + 1] != b"x" else b"y") + data[at + 1:])
+    os.utime(dump, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    run([SEEDS], out, options=Options(base=BASE, date=DAY))
+    assert not (out / "changes").exists()
+    assert "dcterms:replaces" not in (out / "void.ttl").read_text(encoding="utf-8")
+
+
+def test_the_diff_streams_buckets_in_the_dumps_order(tmp_path):
+    old, new = tmp_path / "old.nt", tmp_path / "new.nt"
+    a = [f"<https://example.org/s{i}> <https://example.org/p> \"{i}\" ." for i in range(300)]
+    b = a[50:] + [f"<https://example.org/t{i}> <https://example.org/p> <https://example.org/o> ." for i in range(40)]
+    old.write_text("".join(f"{line}\n" for line in sorted(a, key=release_order)), encoding="utf-8")
+    new.write_text("".join(f"{line}\n" for line in sorted(b, key=release_order)), encoding="utf-8")
+    removed = [line for lost, _ in diff(old, new) for line in lost]
+    added = [line for _, gained in diff(old, new) for line in gained]
+    assert removed == sorted(a[:50], key=release_order) and added == sorted(b[250:], key=release_order)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.sets(st.sampled_from(SEED_FILES), min_size=1), second=st.sets(st.sampled_from(SEED_FILES), min_size=1))
+def test_the_patch_turns_any_release_into_any_other(tmp_path_factory, first, second):
+    folder = tmp_path_factory.mktemp("edits")
+    out = folder / "out"
+    for name, chosen in (("a", first), ("b", second)):
+        inputs = folder / name
+        for path in chosen:
+            target = inputs / path.relative_to(SEEDS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    run([folder / "a"], out, options=Options(base=BASE, date=DAY))
+    before, version = lines(out / "articles.nt"), version_of(out)
+    run([folder / "b"], out, options=Options(base=BASE, date=DAY))
+    if lines(out / "articles.nt") == before:
+        assert not (out / "changes").exists()  # the same triples: the same release, nothing changed
+    else:
+        check_change_set(out, before, version)
+
+
+def test_the_change_set_is_downloadable_where_void_says(tmp_path):
+    """void.ttl gives dumps/changes/… as download URLs: the server and the static site list and serve them,
+    and nothing SHA256SUMS names outside the release."""
+    from pipeline.pages import Release
+
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb"], out, options=Options(base=BASE, date=DAY))
+    run([SEEDS], out, options=Options(base=BASE, date=DAY))
+    names = Release.read(out).names()
+    assert {"changes/changes.rdfp", "changes/added.nt.gz", "changes/removed.nt.gz", "articles.nt"} <= names
+    assert any(name.startswith("queries/") for name in names)
+    (tmp_path / "secret.txt").write_text("not the release's", encoding="utf-8")
+    sums = out / "SHA256SUMS"
+    sums.write_text(sums.read_text(encoding="utf-8") + "0" * 64 + "  ../secret.txt\n", encoding="utf-8")
+    assert "../secret.txt" not in Release.read(out).names()
