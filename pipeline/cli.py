@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .engine import ENGINES as RUN_ENGINES, engine_for
 from .problems import OptionError, PipelineError
-from .publish import publish
+from .publish import publish, publish_changes
 from .sources import DEFAULT_MAX_BYTES
 from .release import MARKER
 from .options import DEFAULT_BATCH, Options
@@ -463,6 +463,7 @@ def site_command(release, out, store, sparql, label_properties) -> None:
 \b
   oxigraph serve --location store/ --bind 127.0.0.1:7879 &      # a writable store
   pipeline publish output/ --endpoint http://127.0.0.1:7879/store
+  pipeline publish output/ --endpoint http://127.0.0.1:7879/store --changes   # after the next run
   PIPELINE_ENDPOINT_USER=admin PIPELINE_ENDPOINT_PASSWORD=secret \\
     pipeline publish release/ --endpoint https://fuseki.example.org/articles/data \\
                               --graph https://data.example.org/articles
@@ -480,12 +481,33 @@ Exit codes: 0 published and checked, 3 the upload or the check failed.""")
               help="Seconds to wait for the store at any one moment (a stalled upload or answer).")
 @click.option("--deadline", default=1800.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds the whole publish may take, retries included.")
-def publish_command(release, endpoint, graph, query_endpoint, retries, timeout, deadline) -> None:
+@click.option("--changes", is_flag=True,
+              help="Apply only the release's change set (changes/) with SPARQL Update, when the store holds the "
+                   "previous release; otherwise replace the graph, and say so.")
+@click.option("--update-endpoint", help="SPARQL Update URL for --changes [default: guessed from --endpoint].")
+def publish_command(release, endpoint, graph, query_endpoint, retries, timeout, deadline, changes,
+                    update_endpoint) -> None:
     """Upload a release into a triple store.
 
     Replaces one named graph over the Graph Store Protocol, then checks the store holds it.
     Redirects are not followed, so credentials go only to the URL you name."""
     bar = _upload_progress if sys.stderr.isatty() else None
+    if changes:
+        try:
+            done = publish_changes(release, endpoint, graph=graph, query_url=query_endpoint,
+                                   update_url=update_endpoint, timeout=timeout, retries=retries, deadline=deadline)
+        except PipelineError as error:
+            raise failed(error) from error
+        if done.fell_back:
+            click.echo(f"no change set applied: {done.fell_back}; replaced the graph instead", err=True)
+            click.echo(f"published {done.triples:,} triples into <{done.graph}> at {endpoint} in {done.seconds:.1f} s; "
+                       "the store's count matches")
+        else:
+            click.echo(f"applied the change set to <{done.graph}> at {endpoint}: {done.removed:,} triples removed, "
+                       f"{done.added:,} added, in {done.requests} request{'s' if done.requests > 1 else ''}"
+                       f"{' (one transaction)' if done.atomic else ''}, {done.seconds:.1f} s; the store holds the "
+                       f"{done.triples:,} triples of this release")
+        return
     try:
         done = publish(release, endpoint, graph=graph, query_url=query_endpoint, retries=retries,
                        timeout=timeout, deadline=deadline, progress=bar)

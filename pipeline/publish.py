@@ -11,6 +11,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .problems import PipelineError
 from .sparql import EndpointError, check_url, graph_dump, query_endpoint
@@ -181,3 +182,172 @@ def _count(url: str, graph: str, timeout: float) -> int:
     except EndpointError as error:
         raise PublishError(f"uploaded, but the count check failed: {error}; pass --query-endpoint") from error
     return int(results.rows[0][0]["value"])
+
+
+# --------------------------------------------------------------------------- a change set instead of the whole
+
+DCTERMS_NS = "http://purl.org/dc/terms/"
+OPERATION_TRIPLES = 10_000         # triples per DELETE DATA / INSERT DATA operation
+ONE_REQUEST_BYTES = 64 * 1024 * 1024  # up to this, every operation goes in one request: one transaction
+
+
+@dataclass(frozen=True)
+class ChangeUpload:
+    """What `publish --changes` did: applied the change set (removed, added) in requests (atomic when one),
+    or fell back to replacing the graph, and why."""
+
+    graph: str
+    triples: int
+    removed: int
+    added: int
+    requests: int
+    atomic: bool
+    fell_back: str | None
+    seconds: float
+
+
+def default_update_endpoint(store_endpoint: str) -> str:
+    """Oxigraph: /store -> /update; Fuseki: /ds/data -> /ds/update."""
+    parts = urllib.parse.urlsplit(store_endpoint)
+    for suffix, replacement in (("/store", "/update"), ("/data", "/update")):
+        if parts.path.endswith(suffix):
+            return urllib.parse.urlunsplit(parts._replace(path=parts.path[: -len(suffix)] + replacement, query=""))
+    return store_endpoint
+
+
+def publish_changes(release: Path, endpoint: str, *, graph: str | None = None, query_url: str | None = None,
+                    update_url: str | None = None, timeout: float = 60, **full) -> ChangeUpload:
+    """Apply the release's change set (changes/) to a store whose graph holds the previous release, in
+    SPARQL 1.1 Update operations of bounded size; the dataset description is replaced whole. When the
+    store does not hold the previous release (its version marker and triple count), or the release has no
+    change set, replace the graph as `publish` does, and say why."""
+    from .changes import FOLDER, REMOVED, ADDED
+
+    release = Path(release)
+    started = time.monotonic()
+    dataset, triples, description = release_graph(release)
+    graph = graph or dataset
+    query_url = query_url or default_query_endpoint(endpoint)
+    update_url = update_url or default_update_endpoint(endpoint)
+    for url, what in ((endpoint, "endpoint"), (query_url, "query endpoint"), (update_url, "update endpoint")):
+        try:
+            check_url(url, what)
+        except EndpointError as error:
+            raise PublishError(str(error)) from None
+    version, previous = _versions(description, dataset)
+    removed, added = (_lines(release / FOLDER / name) for name in (REMOVED, ADDED))
+    reason = None
+    if previous is None or removed is None or added is None:
+        reason = "the release has no change set (it replaced no earlier release in its folder)"
+    else:
+        reason = _holds_previous(query_url, graph, dataset, previous, triples - len(added) + len(removed), timeout)
+    if reason:
+        done = publish(release, endpoint, graph=graph, query_url=query_url, timeout=timeout, **full)
+        return ChangeUpload(graph, done.triples, 0, 0, done.attempts, True, reason, time.monotonic() - started)
+    operations = [_delete_description(graph, dataset)]
+    operations += [f"DELETE DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}" for chunk in _chunks(removed)]
+    operations += [f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}" for chunk in _chunks(added)]
+    operations += [f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}"
+                   for chunk in _chunks(description.decode("utf-8").splitlines())]
+    requests = _batches(operations)
+    for text in requests:
+        _update(update_url, text, timeout)
+    expected = triples + description.count(b"\n")
+    count = _count(query_url, graph, timeout)
+    if count != expected or _holds_previous(query_url, graph, dataset, version, triples, timeout):
+        raise PublishError(f"the change set was applied, but the store holds {count} triples in <{graph}> where "
+                           f"{expected} were expected, or not this release's version marker; publish without "
+                           "--changes to replace the graph")
+    return ChangeUpload(graph, expected, len(removed), len(added), len(requests), len(requests) == 1, None,
+                        time.monotonic() - started)
+
+
+def _versions(description: bytes, dataset: str) -> tuple[str | None, str | None]:
+    """This release's version IRI and the one it replaces, from its description (metadata.version_triples)."""
+    versions, replaces = set(), {}
+    for line in description.decode("utf-8").splitlines():
+        s, p, o = line.split(" ", 2)
+        if p == f"<{DCTERMS_NS}hasVersion>" and s == f"<{dataset}>":
+            versions.add(o[1:-3])
+        elif p == f"<{DCTERMS_NS}replaces>":
+            replaces[s[1:-1]] = o[1:-3]
+    current = [v for v in versions if v not in replaces.values()]
+    version = current[0] if len(current) == 1 else None
+    return version, replaces.get(version) if version else None
+
+
+def _lines(path: Path) -> list[str] | None:
+    if not path.is_file():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as stream:
+        return [line.rstrip("\n") for line in stream if line.strip()]
+
+
+def _in_description(dataset: str) -> str:
+    """Whether ?s is a subject of the dataset description: the dataset IRI and IRIs under it, and the
+    publisher (metadata.void_triples); no published record mints one."""
+    publisher = dataset.rsplit("dataset", 1)[0] + "publisher"
+    return f'(STRSTARTS(STR(?s), "{dataset}") || ?s = <{publisher}>)'
+
+
+def _delete_description(graph: str, dataset: str) -> str:
+    return (f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
+            f"FILTER{_in_description(dataset)} }} }}")
+
+
+def _holds_previous(query_url: str, graph: str, dataset: str, version: str, data_triples: int,
+                    timeout: float) -> str | None:
+    """None when the graph holds that version as the current one, with that many triples besides its
+    description; otherwise why not."""
+    marker = (f"ASK {{ GRAPH <{graph}> {{ <{version}> <{DCTERMS_NS}isVersionOf> <{dataset}> "
+              f"FILTER NOT EXISTS {{ ?newer <{DCTERMS_NS}replaces> <{version}> }} }} }}")
+    counted = (f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
+               f"FILTER(!{_in_description(dataset)}) }} }}")
+    try:
+        if not query_endpoint(query_url, marker, timeout=timeout, headers=auth_headers()).boolean:
+            return f"the store's graph <{graph}> does not hold the previous release <{version}> as its current version"
+        found = int(query_endpoint(query_url, counted, timeout=timeout, headers=auth_headers()).rows[0][0]["value"])
+    except EndpointError as error:
+        raise PublishError(f"cannot check what the store holds: {error}; pass --query-endpoint") from error
+    if found != data_triples:
+        return (f"the store's graph <{graph}> holds {found} triples besides its description, not the "
+                f"{data_triples} of the previous release")
+    return None
+
+
+def _chunks(lines: list[str]) -> Iterator[str]:
+    for start in range(0, len(lines), OPERATION_TRIPLES):
+        yield "\n".join(lines[start:start + OPERATION_TRIPLES])
+
+
+def _batches(operations: list[str]) -> list[str]:
+    """One request holding every operation (one transaction in Oxigraph, Fuseki and most stores) when it
+    stays under ONE_REQUEST_BYTES; otherwise requests of operations up to that size, in order."""
+    requests, current, size = [], [], 0
+    for operation in operations:
+        if current and size + len(operation) > ONE_REQUEST_BYTES:
+            requests.append(" ;\n".join(current))
+            current, size = [], 0
+        current.append(operation)
+        size += len(operation.encode("utf-8")) + 3
+    if current:
+        requests.append(" ;\n".join(current))
+    return requests
+
+
+def _update(url: str, text: str, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    from .sparql import opener
+
+    request = urllib.request.Request(url, data=text.encode("utf-8"), method="POST", headers={
+        "Content-Type": "application/sparql-update; charset=utf-8", **auth_headers()})
+    try:
+        with opener().open(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")[:300]
+        raise PublishError(f"{url} refused the update ({error.code} {error.reason}): {detail}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        raise PublishError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None

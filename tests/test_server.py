@@ -183,6 +183,68 @@ def test_publish_into_a_named_graph_through_the_cli(writable_store, release):
     assert graph_count(writable_store, "http://example.org/graphs/articles") > 2000
 
 
+def store_graph(root: str, graph: str) -> set:
+    """Every triple of the graph as the store holds it (CONSTRUCT, N-Triples parsed by pyoxigraph)."""
+    import pyoxigraph
+
+    query = urllib.parse.urlencode({"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+    _, body = http(f"{root}/query?{query}", headers={"Accept": "application/n-triples"})
+    return {(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.N_TRIPLES)}
+
+
+def release_triples(release: Path) -> set:
+    import pyoxigraph
+
+    found = set()
+    for name, fmt in (("articles.nt", pyoxigraph.RdfFormat.N_TRIPLES), ("void.ttl", pyoxigraph.RdfFormat.TURTLE)):
+        found |= {(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(path=str(release / name), format=fmt)}
+    return found
+
+
+def test_publish_changes_applies_the_change_set_and_the_store_equals_the_new_release(writable_store, tmp_path):
+    from pipeline.publish import publish_changes
+
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
+    publish(out, f"{writable_store}/store")
+    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))  # whb out, cnd in: both ways
+    done = publish_changes(out, f"{writable_store}/store")
+    assert done.fell_back is None and done.removed > 100 and done.added > 20 and done.atomic
+    assert store_graph(writable_store, done.graph) == release_triples(out)
+    # the store now holds this release, not its predecessor: a second try falls back, and says why
+    again = publish_changes(out, f"{writable_store}/store")
+    assert again.fell_back and "previous release" in again.fell_back
+    assert store_graph(writable_store, done.graph) == release_triples(out)
+
+
+def test_a_large_change_set_goes_in_bounded_requests(writable_store, tmp_path, monkeypatch):
+    import pipeline.publish as publishing
+
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
+    publish(out, f"{writable_store}/store")
+    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))
+    monkeypatch.setattr(publishing, "OPERATION_TRIPLES", 50)
+    monkeypatch.setattr(publishing, "ONE_REQUEST_BYTES", 20_000)
+    done = publishing.publish_changes(out, f"{writable_store}/store")
+    assert done.fell_back is None and done.requests > 3 and not done.atomic
+    assert store_graph(writable_store, done.graph) == release_triples(out)
+
+
+def test_publish_changes_falls_back_to_a_full_replace_and_says_so(writable_store, tmp_path):
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb"], out, options=Options(base=BASE))
+    result = CliRunner().invoke(main, ["publish", str(out), "--endpoint", f"{writable_store}/store", "--changes"])
+    assert result.exit_code == 0, result.output
+    assert "no change set applied" in result.output and "has no change set" in result.output
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))  # a change set, but an empty store
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["publish", str(out), "--endpoint", f"{writable_store}/store", "--changes",
+                                       "--graph", "http://example.org/graphs/other"])
+    assert result.exit_code == 0 and "does not hold the previous release" in result.output
+    assert store_graph(writable_store, "http://example.org/graphs/other") == release_triples(out)
+
+
 def test_publish_retries_then_says_why(release):
     started = time.monotonic()
     with pytest.raises(PublishError, match="after 3 attempt"):
