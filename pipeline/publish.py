@@ -189,6 +189,7 @@ def _count(url: str, graph: str, timeout: float) -> int:
 DCTERMS_NS = "http://purl.org/dc/terms/"
 OPERATION_TRIPLES = 10_000         # triples per DELETE DATA / INSERT DATA operation
 ONE_REQUEST_BYTES = 64 * 1024 * 1024  # up to this, every operation goes in one request: one transaction
+MAX_CHANGE_BYTES = 32 * 1024 * 1024   # removed + added, gzip: read into memory (~5x that), so bounded
 
 
 @dataclass(frozen=True)
@@ -235,11 +236,15 @@ def publish_changes(release: Path, endpoint: str, *, graph: str | None = None, q
         except EndpointError as error:
             raise PublishError(str(error)) from None
     version, previous = _versions(description, dataset)
-    removed, added = (_lines(release / FOLDER / name) for name in (REMOVED, ADDED))
-    reason = None
-    if previous is None or removed is None or added is None:
+    files = [release / FOLDER / name for name in (REMOVED, ADDED)]
+    removed = added = []
+    if previous is None or not all(path.is_file() for path in files):
         reason = "the release has no change set (it replaced no earlier release in its folder)"
+    elif sum(path.stat().st_size for path in files) > MAX_CHANGE_BYTES:
+        reason = (f"the change set is over {MAX_CHANGE_BYTES >> 20} MB compressed (it is read into memory); "
+                  "replacing the graph is the better upload for a change that large")
     else:
+        removed, added = (_lines(path) for path in files)
         reason = _holds_previous(query_url, graph, dataset, previous, triples - len(added) + len(removed), timeout)
     if reason:
         done = publish(release, endpoint, graph=graph, query_url=query_url, timeout=timeout, **full)
@@ -276,9 +281,7 @@ def _versions(description: bytes, dataset: str) -> tuple[str | None, str | None]
     return version, replaces.get(version) if version else None
 
 
-def _lines(path: Path) -> list[str] | None:
-    if not path.is_file():
-        return None
+def _lines(path: Path) -> list[str]:
     with gzip.open(path, "rt", encoding="utf-8", newline="\n") as stream:
         return [line.rstrip("\n") for line in stream if line.strip()]
 

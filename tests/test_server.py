@@ -245,6 +245,19 @@ def test_publish_changes_falls_back_to_a_full_replace_and_says_so(writable_store
     assert store_graph(writable_store, "http://example.org/graphs/other") == release_triples(out)
 
 
+def test_a_change_set_too_large_to_hold_is_not_read(writable_store, tmp_path, monkeypatch):
+    import pipeline.publish as publishing
+
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
+    publish(out, f"{writable_store}/store")
+    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))
+    monkeypatch.setattr(publishing, "MAX_CHANGE_BYTES", 100)
+    done = publishing.publish_changes(out, f"{writable_store}/store")
+    assert done.fell_back and "over" in done.fell_back
+    assert store_graph(writable_store, done.graph) == release_triples(out)
+
+
 def test_publish_retries_then_says_why(release):
     started = time.monotonic()
     with pytest.raises(PublishError, match="after 3 attempt"):
