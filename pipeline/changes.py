@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from .serialize import GzipNTriples
+from .serialize import GzipNTriples, NTriples
 from .shards import bucket_of
 
 FOLDER = "changes"
+NTRIPLES = NTriples.name  # the dump a change set compares
 REMOVED, ADDED, PATCH = "removed.nt.gz", "added.nt.gz", "changes.rdfp"
 # Every file of a change set: name -> (media type, what it holds). RDF Patch has no registered media type;
 # application/rdf-patch is the one its specification and Apache Jena's RDF Delta use.
@@ -48,6 +50,45 @@ class ChangeSet:
             return cls(about["version"], about["previous"], int(about["removed"]), int(about["added"]))
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def change_set_for(staging: Path, out: Path, previous: dict, *, version: str, ntriples_sha: str,
+                   base: str) -> ChangeSet | None:
+    """changes/ in staging against the release in out that it replaces (previous: what out's marker
+    remembered), read before out is replaced. None for a first release, or when out's N-Triples dump is not
+    the one its marker recorded (edited, removed): a change set must not vouch for a file the tool did not
+    write."""
+    before = (previous.get("dumps") or {}).get(NTRIPLES)
+    if not before:
+        return None
+    if before == ntriples_sha:
+        return _same_release(staging, out, previous)
+    if not sha256_matches(out / NTRIPLES, before):
+        return None
+    return write_change_set(staging / FOLDER, out / NTRIPLES, staging / NTRIPLES, version=version,
+                            previous=previous.get("version") or version_iri(base, before))
+
+
+def _same_release(staging: Path, out: Path, previous: dict) -> ChangeSet | None:
+    """The same triples as the release in out: the same version, so the same change set. Its files are this
+    tool's own, kept only when each still has the digest out's SHA256SUMS gives it."""
+    change = ChangeSet.from_dict(previous.get("change_set") or {})
+    listed = _listed_sums(out)
+    names = [f"{FOLDER}/{name}" for name in FILES]
+    if change is None or not all(sha256_matches(out / name, listed.get(name)) for name in names):
+        return None
+    (staging / FOLDER).mkdir()
+    for name in names:
+        shutil.copyfile(out / name, staging / name)
+    return change
+
+
+def _listed_sums(folder: Path) -> dict[str, str]:
+    try:
+        text = (folder / "SHA256SUMS").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {name: sha for sha, _, name in (line.partition("  ") for line in text.splitlines()) if name}
 
 
 def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previous: str) -> ChangeSet:

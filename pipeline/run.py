@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shard
-from .changes import FILES as CHANGE_FILES, FOLDER, ChangeSet, sha256_matches, version_iri, write_change_set
+from .changes import FOLDER, NTRIPLES, change_set_for, version_iri
 from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
 from .iris import Minter
 from .mapping import Mapper
@@ -29,11 +29,10 @@ from .readme import Counts, changes, citation_cff, placeholders, readme
 from .release import PUBLISHER, Lock, OutputError, Previous, Quarantine, Staging, check_overlap, inspect, resolve_out
 from .report import Report
 from .resources import queries_dir
-from .serialize import DUMP_NAMED, DUMPS, NTriples, Prefixes
+from .serialize import DUMP_NAMED, DUMPS, Prefixes
 from .validate import PYSHACL_BATCH
 
 
-NTRIPLES = NTriples.name  # the dump a change set compares
 CLAIMS_PER_SHARD = 20_000  # records whose claims share one shard (~8 lines each: ~25 MB held at most)
 
 Progress = Callable[[str, int, "int | None"], None]  # (phase, done, total)
@@ -250,7 +249,8 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     sums = dict(dump_sums)  # taken as the dumps were joined
     files = {path.name: (path.stat().st_size, sums[path.name]) for path in dumps}
     version = version_iri(info.base, sums[NTRIPLES])
-    change = _change_set(staging, out, previous, version, sums[NTRIPLES], info.base)
+    change = change_set_for(staging, out, previous.about if previous.exists else {}, version=version,
+                            ntriples_sha=sums[NTRIPLES], base=info.base)
     change_files = checksums(sorted((staging / FOLDER).glob("*")), root=staging) if change else {}
     sized = {name: ((staging / name).stat().st_size, sha) for name, sha in change_files.items()}
     sums.update(change_files)
@@ -279,43 +279,6 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     return {"input_sha256": read.manifest.hexdigest(), "date": info.date, "counts": counts.as_dict(),
             "dumps": {name: sums[name] for name in DUMP_NAMED}, "changes": change_text,
             "version": version, "change_set": change.as_dict() if change else None}
-
-
-def _change_set(staging: Path, out: Path, previous: Previous, version: str, ntriples_sha: str,
-                base: str) -> ChangeSet | None:
-    """changes/ against the release this one replaces, read from OUT before it is replaced; none for a first
-    release, or when the previous N-Triples dump is not the one its marker recorded (edited, removed)."""
-    before = (previous.about.get("dumps") or {}).get(NTRIPLES) if previous.exists else None
-    if not before:
-        return None
-    if before == ntriples_sha:
-        return _same_release(staging, out, previous)
-    if not sha256_matches(out / NTRIPLES, before):
-        return None
-    return write_change_set(staging / FOLDER, out / NTRIPLES, staging / NTRIPLES, version=version,
-                            previous=previous.about.get("version") or version_iri(base, before))
-
-
-def _same_release(staging: Path, out: Path, previous: Previous) -> ChangeSet | None:
-    """The same triples as the release in OUT: the same version, so the same change set. Its files are this
-    tool's own, kept only when each still has the digest the previous SHA256SUMS gives it."""
-    change = ChangeSet.from_dict(previous.about.get("change_set") or {})
-    listed = _listed_sums(out)
-    names = [f"{FOLDER}/{name}" for name in CHANGE_FILES]
-    if change is None or not all(sha256_matches(out / name, listed.get(name)) for name in names):
-        return None
-    (staging / FOLDER).mkdir()
-    for name in names:
-        shutil.copyfile(out / name, staging / name)
-    return change
-
-
-def _listed_sums(folder: Path) -> dict[str, str]:
-    try:
-        text = (folder / "SHA256SUMS").read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    return {name: sha for sha, _, name in (line.partition("  ") for line in text.splitlines()) if name}
 
 
 def _public_files(staging: Path) -> list[str]:
