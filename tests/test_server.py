@@ -201,13 +201,20 @@ def release_triples(release: Path) -> set:
     return found
 
 
+def published_then_changed(store: str, tmp_path: Path) -> Path:
+    """Release 1 (rmrb, whb) published into the store; release 2 (whb out, cnd in: both ways) run after it
+    in the same folder, so it has a change set against what the store holds."""
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
+    publish(out, f"{store}/store")
+    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))
+    return out
+
+
 def test_publish_changes_applies_the_change_set_and_the_store_equals_the_new_release(writable_store, tmp_path):
     from pipeline.publish import publish_changes
 
-    out = tmp_path / "out"
-    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
-    publish(out, f"{writable_store}/store")
-    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))  # whb out, cnd in: both ways
+    out = published_then_changed(writable_store, tmp_path)
     done = publish_changes(out, f"{writable_store}/store")
     assert done.fell_back is None and done.removed > 100 and done.added > 20 and done.atomic
     assert store_graph(writable_store, done.graph) == release_triples(out)
@@ -220,10 +227,7 @@ def test_publish_changes_applies_the_change_set_and_the_store_equals_the_new_rel
 def test_a_large_change_set_goes_in_bounded_requests(writable_store, tmp_path, monkeypatch):
     import pipeline.publish as publishing
 
-    out = tmp_path / "out"
-    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
-    publish(out, f"{writable_store}/store")
-    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))
+    out = published_then_changed(writable_store, tmp_path)
     monkeypatch.setattr(publishing, "OPERATION_TRIPLES", 50)
     monkeypatch.setattr(publishing, "ONE_REQUEST_BYTES", 20_000)
     done = publishing.publish_changes(out, f"{writable_store}/store")
@@ -248,10 +252,7 @@ def test_publish_changes_falls_back_to_a_full_replace_and_says_so(writable_store
 def test_a_change_set_too_large_to_hold_is_not_read(writable_store, tmp_path, monkeypatch):
     import pipeline.publish as publishing
 
-    out = tmp_path / "out"
-    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=Options(base=BASE))
-    publish(out, f"{writable_store}/store")
-    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=Options(base=BASE))
+    out = published_then_changed(writable_store, tmp_path)
     monkeypatch.setattr(publishing, "MAX_CHANGE_BYTES", 100)
     done = publishing.publish_changes(out, f"{writable_store}/store")
     assert done.fell_back and "over" in done.fell_back
