@@ -4,10 +4,9 @@ or a LocalCluster on loopback for `--scheduler local`). An optional extra: `pip 
 from __future__ import annotations
 
 import os
-from collections import deque
 from typing import Callable, Iterable, Iterator
 
-from .engine import _call
+from .engine import _call, in_order
 from .problems import OptionError
 
 INSTALL = "pip install 'zh-articles-pipeline[dask]'"
@@ -60,12 +59,6 @@ class DaskEngine:
             self.cluster = None
 
     def map(self, function: Callable, jobs: Iterable, *, setup: Callable | None = None) -> Iterator:
-        pending: deque = deque()
-        window = 2 * self.workers + 1
-        for job in jobs:
-            # pure=False: two equal jobs (a rerun of a batch without its conflicts) are two tasks
-            pending.append(self.client.submit(_call, function, setup, job, pure=False))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        # pure=False: two equal jobs (a rerun of a batch without its conflicts) are two tasks
+        return in_order(jobs, lambda job: self.client.submit(_call, function, setup, job, pure=False).result,
+                        window=2 * self.workers + 1)

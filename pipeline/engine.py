@@ -103,14 +103,21 @@ class PoolEngine:
         self.pool.join()
 
     def map(self, function: Callable, jobs: Iterable, *, setup: Callable | None = None) -> Iterator:
-        pending: deque = deque()
-        window = 2 * self.workers + 1
-        for job in jobs:
-            pending.append(self.pool.apply_async(_call, (function, setup, job)))
-            if len(pending) >= window:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        return in_order(jobs, lambda job: self.pool.apply_async(_call, (function, setup, job)).get,
+                        window=2 * self.workers + 1)
+
+
+def in_order(jobs: Iterable, submit: Callable[[object], Callable[[], object]], *, window: int) -> Iterator:
+    """Results in job order, with at most window jobs in flight: submit(job) starts one and returns what
+    waits for its result. Memory stays flat however many jobs there are; the order never depends on which
+    worker finishes first."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(submit(job))
+        if len(pending) >= window:
+            yield pending.popleft()()
+    while pending:
+        yield pending.popleft()()
 
 
 def _init_worker(parent: int) -> None:
