@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .metadata import Stats
+from .metadata import Stats, hash_into
 from .iris import Minter
 from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
 from .shacl import Result
@@ -159,7 +159,7 @@ def _join(staging: Path, work: Path, parts: int, prefixes: Prefixes, dump) -> st
             if fragment.stat().st_size:
                 if written:
                     put(dump.separator)
-                _hash_file(digest, fragment)
+                hash_into(digest, fragment)
                 _append(out, fragment)
                 written = True
             fragment.unlink()
@@ -167,12 +167,6 @@ def _join(staging: Path, work: Path, parts: int, prefixes: Prefixes, dump) -> st
     for name, data in dump.companions(prefixes).items():
         (staging / name).write_bytes(data)
     return digest.hexdigest()
-
-
-def _hash_file(digest, path: Path) -> None:
-    with open(path, "rb") as source:
-        while chunk := source.read(1 << 22):
-            digest.update(chunk)
 
 
 def _append(stream, fragment: Path) -> None:

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from .metadata import read_sha256sums, sha256_of
 from .serialize import GzipNTriples, NTriples
 from .shards import bucket_of
 
@@ -73,7 +73,7 @@ def _same_release(staging: Path, out: Path, previous: dict) -> ChangeSet | None:
     """The same triples as the release in out: the same version, so the same change set. Its files are this
     tool's own, kept only when each still has the digest out's SHA256SUMS gives it."""
     change = ChangeSet.from_dict(previous.get("change_set") or {})
-    listed = _listed_sums(out)
+    listed = read_sha256sums(out)
     names = [f"{FOLDER}/{name}" for name in FILES]
     if change is None or not all(sha256_matches(out / name, listed.get(name)) for name in names):
         return None
@@ -81,14 +81,6 @@ def _same_release(staging: Path, out: Path, previous: dict) -> ChangeSet | None:
     for name in names:
         shutil.copyfile(out / name, staging / name)
     return change
-
-
-def _listed_sums(folder: Path) -> dict[str, str]:
-    try:
-        text = (folder / "SHA256SUMS").read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    return {name: sha for sha, _, name in (line.partition("  ") for line in text.splitlines()) if name}
 
 
 def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previous: str) -> ChangeSet:
@@ -178,10 +170,4 @@ def apply_patch(lines: Iterable[str], patch: Iterable[str]) -> set[str]:
 
 
 def sha256_matches(path: Path, expected: str | None) -> bool:
-    if not expected or not path.is_file():
-        return False
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest() == expected
+    return bool(expected) and path.is_file() and sha256_of(path) == expected

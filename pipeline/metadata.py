@@ -85,10 +85,15 @@ class Describe:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
+    hash_into(digest, path)
+    return digest.hexdigest()
+
+
+def hash_into(digest, path: Path) -> None:
+    """Feed a file's bytes to a hashlib digest, 4 MB at a time."""
     with open(path, "rb") as stream:
         while chunk := stream.read(1 << 22):
             digest.update(chunk)
-    return digest.hexdigest()
 
 
 def checksums(paths: list[Path], *, root: Path | None = None) -> dict[str, str]:
@@ -252,6 +257,16 @@ def dataset_jsonld(info: Describe, files: dict[str, tuple[int, str]], records: i
 
 def write_dataset(path: Path, document: dict) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def read_sha256sums(folder: Path) -> dict[str, str]:
+    """name -> sha256 as a release's SHA256SUMS lists them (empty when there is none); names are as
+    written, to be checked by whoever opens them."""
+    try:
+        text = (Path(folder) / "SHA256SUMS").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {name: sha for sha, _, name in (line.partition("  ") for line in text.splitlines()) if name}
 
 
 def write_sha256sums(folder: Path, sums: dict[str, str]) -> None:

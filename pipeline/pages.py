@@ -188,16 +188,14 @@ class Release:
 
     @classmethod
     def read(cls, folder: Path) -> "Release":
+        from .metadata import read_sha256sums
         from .readme import media_type
 
-        sums = Path(folder) / "SHA256SUMS"
         downloads = []
-        if sums.is_file():
-            for line in sums.read_text(encoding="utf-8").splitlines():
-                digest, _, name = line.partition("  ")
-                path = Path(folder) / name
-                if _inside(name) and path.is_file():  # changes/ and queries/ too, never a way out
-                    downloads.append((name, path.stat().st_size, digest, media_type(name)))
+        for name, digest in read_sha256sums(folder).items():
+            path = Path(folder) / name
+            if _inside(name) and path.is_file():  # changes/ and queries/ too, never a way out
+                downloads.append((name, path.stat().st_size, digest, media_type(name)))
         return cls(downloads)
 
     def names(self) -> set[str]:
