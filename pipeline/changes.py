@@ -7,10 +7,10 @@ import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .metadata import read_sha256sums, sha256_of
-from .serialize import GzipNTriples, NTriples
+from .serialize import NTriples, gzip_text
 from .shards import bucket_of
 
 FOLDER = "changes"
@@ -88,7 +88,8 @@ def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previo
     pass, one bucket in memory at a time, and write the three files of FILES into folder."""
     folder.mkdir()
     removed = added = 0
-    with _gzip(folder / REMOVED) as gone, _gzip(folder / ADDED) as came, \
+    with contextlib.closing(gzip_text(folder / REMOVED)) as gone, \
+            contextlib.closing(gzip_text(folder / ADDED)) as came, \
             open(folder / PATCH, "w", encoding="utf-8", newline="\n") as patch:
         patch.write(f"H id <{version}> .\nH prev <{previous}> .\nTX .\n")
         for lost, gained in diff(old, new):
@@ -102,20 +103,9 @@ def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previo
     return ChangeSet(version, previous, removed, added)
 
 
-@contextlib.contextmanager
-def _gzip(path: Path) -> Iterator[IO[bytes]]:
-    """A gzip file as the dumps write it (serialize.GzipNTriples: ISA-L, no timestamp, so reruns are
-    byte-identical); closing the gzip stream does not close the file under it, so both are closed here."""
-    from isal import igzip
-
-    with open(path, "wb") as raw, igzip.IGzipFile(filename="", fileobj=raw, mode="wb", mtime=0,
-                                                  compresslevel=GzipNTriples.LEVEL) as stream:
-        yield stream
-
-
-def _write_lines(stream: IO[bytes], lines: list[str]) -> None:
+def _write_lines(stream, lines: list[str]) -> None:
     if lines:
-        stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+        stream.write("\n".join(lines) + "\n")
 
 
 def diff(old: Path, new: Path) -> Iterator[tuple[list[str], list[str]]]:

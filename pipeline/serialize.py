@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import IO, Iterable, Iterator, NamedTuple
 
 from .context import NodeWriter, context
@@ -252,11 +253,18 @@ class GzipNTriples(NTriples):
     LEVEL = 2
 
     def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
-        from isal import igzip
-
         # one gzip member per fragment: concatenated members are one valid gzip file
-        raw = igzip.IGzipFile(filename="", fileobj=open(path, "wb"), mode="wb", compresslevel=self.LEVEL, mtime=0)
-        return Fragment(_Utf8(raw), self, prefixes)
+        return Fragment(gzip_text(path), self, prefixes)
+
+
+def gzip_text(path: str | Path) -> "_Utf8":
+    """A new gzip file for text, as every gzip file of a release is written: ISA-L at GzipNTriples.LEVEL,
+    no timestamp (reruns are byte-identical). Close it to close both the gzip stream and the file."""
+    from isal import igzip
+
+    raw = igzip.IGzipFile(filename="", fileobj=open(path, "wb"), mode="wb", compresslevel=GzipNTriples.LEVEL,
+                          mtime=0)
+    return _Utf8(raw)
 
 
 class _Utf8:
