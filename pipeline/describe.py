@@ -294,7 +294,7 @@ class Graph:
         return self.base + "dataset" if self.base else None
 
     def catalogue(self) -> Catalogue:
-        """Built once per store, on first use (16 s per 100k records in-process, bench/README.md)."""
+        """Built once per store, on first use (~12 s per 100k records in-process, bench/README.md)."""
         with self._guard:
             if self._catalogue is not None:
                 return self._catalogue
