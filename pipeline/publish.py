@@ -7,13 +7,14 @@ import base64
 import gzip
 import http.client
 import os
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .problems import PipelineError
+from .problems import OptionError, PipelineError
 from .sparql import EndpointError, check_url, graph_dump, query_endpoint
 
 CREDENTIALS = ("PIPELINE_ENDPOINT_USER", "PIPELINE_ENDPOINT_PASSWORD", "PIPELINE_ENDPOINT_TOKEN")
@@ -68,6 +69,18 @@ def release_graph(release: Path) -> tuple[str, int, bytes]:
     return row[0].value, int(row[1].value), description
 
 
+def graph_iri(graph: str) -> str:
+    """The named graph, checked before it goes into any query or update: `<…>` around a value holding `>`
+    would end the IRI, and what follows would run as SPARQL (`--graph 'http://x/g> } } ; DROP ALL ; #'`)."""
+    if not _IRIREF.match(graph):
+        raise OptionError(f"--graph {graph!r} is not an absolute IRI that SPARQL can hold between < and >: it "
+                          "needs a scheme (https:, urn:) and none of space, <>\"{}|^`\\ or control characters")
+    return graph
+
+
+_IRIREF = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')  # SPARQL 1.1's IRIREF, with a scheme
+
+
 Progress = "Callable[[int, int], None]"  # (bytes sent, bytes in all)
 
 
@@ -87,7 +100,7 @@ def publish(release: Path, endpoint: str, *, graph: str | None = None, query_url
         raise PublishError(str(error)) from None
     release = Path(release)
     dataset, triples, description = release_graph(release)
-    graph = graph or dataset
+    graph = graph_iri(graph or dataset)
     try:
         data = graph_dump(release)
     except EndpointError as error:
@@ -227,7 +240,7 @@ def publish_changes(release: Path, endpoint: str, *, graph: str | None = None, q
     release = Path(release)
     started = time.monotonic()
     dataset, triples, description = release_graph(release)
-    graph = graph or dataset
+    graph = graph_iri(graph or dataset)
     query_url = query_url or default_query_endpoint(endpoint)
     update_url = update_url or default_update_endpoint(endpoint)
     for url, what in ((endpoint, "endpoint"), (query_url, "query endpoint"), (update_url, "update endpoint")):

@@ -259,6 +259,19 @@ def test_a_change_set_too_large_to_hold_is_not_read(writable_store, tmp_path, mo
     assert store_graph(writable_store, done.graph) == release_triples(out)
 
 
+@pytest.mark.parametrize("changes", [False, True])
+def test_a_graph_iri_that_would_break_out_of_its_brackets_is_refused_before_any_request(release, changes):
+    """It goes into the count query and, with --changes, into SPARQL Update: `>` would end the IRI there."""
+    hostile = "http://example.org/g> } } ; DROP ALL ; #"
+    port = free_port()  # nothing listens: a request would fail with 'connection refused', not this
+    result = CliRunner().invoke(main, ["publish", str(release), "--endpoint", f"http://127.0.0.1:{port}/store",
+                                       "--graph", hostile, "--retries", "0"] + (["--changes"] if changes else []))
+    assert result.exit_code == 2 and "--graph" in result.output and "refused" not in result.output
+    from pipeline.publish import graph_iri
+
+    assert graph_iri("urn:x:articles") == "urn:x:articles"  # any absolute IRI SPARQL can hold still goes
+
+
 def test_publish_retries_then_says_why(release):
     started = time.monotonic()
     with pytest.raises(PublishError, match="after 3 attempt"):
