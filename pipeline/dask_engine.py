@@ -40,6 +40,10 @@ class DaskEngine:
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(self.scheduler, timeout=10)
+        except ValueError as error:  # Dask's own word for an address it cannot parse
+            self.close()
+            raise OptionError(f"--scheduler {self.scheduler!r} is not a scheduler address ({error}); give "
+                              "tcp://HOST:PORT, or 'local'") from None
         except OSError as error:
             self.close()
             raise OptionError(f"cannot reach the Dask scheduler at {self.scheduler}: {error}; start one "

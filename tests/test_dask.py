@@ -73,7 +73,10 @@ def test_dask_errors_say_what_to_do(tmp_path):
     assert result.exit_code == 2 and "--scheduler" in result.output
     result = runner.invoke(main, ["run", str(SEEDS), "-o", str(tmp_path / "b"), "--scheduler", "local"])
     assert result.exit_code == 2 and "--engine dask" in result.output
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    result = runner.invoke(main, ["run", str(SEEDS), "-o", str(tmp_path / "c"), "--engine", "dask",
+                                  "--scheduler", "not an address"])
+    assert result.exit_code == 2 and "tcp://HOST:PORT" in result.output and "Traceback" not in result.output
+    assert not any((tmp_path / name).exists() for name in "abc")
 
 
 def _listening() -> set[tuple[str, int]]:
