@@ -9,7 +9,6 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .iris import Minter
 from .mapping import PROVENANCE, WORK_CLAIMS, Mapper, container_claim
@@ -17,7 +16,7 @@ from .problems import Problem, Reject
 from .record import parse
 from .sources import Found, read_sources
 from .shards import bucket_of, write_shard
-from .terms import nt_line
+from .terms import Triple, nt_line
 from .validate import Validated, Validator, load_shapes
 from .vocab import RDF_TYPE, SCHEMA
 
@@ -38,13 +37,17 @@ class BatchSetup:
     rights: str | None = None
     source_url: str | None = None
     authorities: str | None = None
+    cache: str | None = None  # a previous release's record cache (cache.py) to take unchanged records from
 
     def __call__(self) -> "BatchContext":
+        from .cache import Reader
+
         minter = Minter(self.base)
         return BatchContext(self, minter, Mapper(minter, lang=self.lang, rights=self.rights,
                                                  source_url=self.source_url, authorities=self.authorities),
                             Validator(load_shapes(self.shapes), engine=self.validator,
-                                      batch_size=self.pyshacl_batch, strict=self.strict))
+                                      batch_size=self.pyshacl_batch, strict=self.strict),
+                            Reader(self.cache) if self.cache else None)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class BatchContext:
     minter: Minter
     mapper: Mapper
     validator: Validator
+    cache: object = None  # a cache.Reader, or None
 
 
 @dataclass(frozen=True)
@@ -93,84 +97,139 @@ class BatchResult:
     shard: str
     manifest: str = ""   # one JSON line [sha256, file] per input file, in order
     agents: frozenset[str] = frozenset()  # the agents its published records name (for tags that name one)
+    # (file, sha256, encoded Piece) of each validated record, in order, for the next run's cache; the piece is
+    # None for a record taken from this run's cache (the parent copies it over)
+    pieces: tuple = ()
+    sizes: tuple = ()    # each input's size in bytes (-1: not read)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one published record contributes whatever batch it is in: its outcome, its lines (deduplicated
+    within the record), what it says of its container with whether the statement is the container's own,
+    its targetObjectsOf nodes and its agents. A pure function of the file's name, bytes and the setup, so
+    the record cache (cache.py) may keep it for the next run."""
+
+    outcome: Outcome  # container_claims left empty: the batch chooses which to send
+    lines: tuple[tuple[int, str], ...]
+    container_claims: tuple[tuple[Triple, bool], ...]
+    targets: tuple[tuple[int, str], ...]
+    agents: tuple[str, ...]
 
 
 def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
-    """Read, parse, map and validate one batch; write its published lines into a shard."""
-    manifest = _Manifest()
-    found = [Found(path, name, unread) for path, name, unread in job.files]
-    items = context.validator(context.mapper(parse(manifest.tap(read_sources(
-        found, max_bytes=context.setup.max_record_bytes)))))
+    """Read, parse, map and validate one batch (a record the cache holds is taken from it); write its
+    published lines into a shard."""
+    sources = list(read_sources((Found(path, name, unread) for path, name, unread in job.files),
+                                max_bytes=context.setup.max_record_bytes))
+    shas = [hashlib.sha256(source.data).hexdigest() if not isinstance(source, Reject) else "unread"
+            for source in sources]
+    cached = context.cache.pieces(sources, shas) if context.cache else {}
+    # every stage yields one item per input, in order
+    fresh = iter(context.validator(context.mapper(parse(
+        source for position, source in enumerate(sources) if position not in cached))))
+    from .cache import encode
+
+    batch = _Batch(context)
     outcomes: list[Outcome] = []
-    lines: list[tuple[int, str]] = []
-    # agents, books and tags recur within a batch: a line is written once, and a second time when another
-    # record says it too, so that the partition sees which nodes several records describe (assemble.py)
-    emitted: dict[str, int] = {}
-    targets: set[tuple[int, str]] = set()  # (bucket, "node predicate") for sh:targetObjectsOf predicates
-    object_targets = context.validator.object_targets
-    buckets: dict[str, int] = {}
-    agents: set[str] = set()
-    worded: dict[tuple[int, int], int] = {}  # (container, wording) -> records of the batch that sent it
-    # every stage yields one item per input, in order: item i was read as manifest.data[i]
-    for position, item in enumerate(items):
-        data = manifest.data[position]
-        if not isinstance(item, Validated):
-            outcomes.append(Outcome("rejected", item.file, item.id, reject=dataclasses.replace(item, data=data)))
-            continue
-        record = item.record
+    pieces: list[tuple[str, str, bytes | None]] = []
+    for position, source in enumerate(sources):
+        data = None if isinstance(source, Reject) else source.data
+        piece = cached.get(position)
+        if piece is None:
+            item = next(fresh)
+            if not isinstance(item, Validated):
+                outcomes.append(Outcome("rejected", item.file, item.id, reject=dataclasses.replace(item, data=data)))
+                continue
+            piece = piece_of(context, item)
+            pieces.append((source.file, shas[position], encode(piece)))
+        else:
+            pieces.append((source.file, shas[position], None))
         if position in job.excluded:
-            outcomes.append(Outcome("excluded", record.file, record.id, data=data))
+            outcomes.append(Outcome("excluded", piece.outcome.file, piece.outcome.id, data=data))
             continue
-        work = context.minter.work(record.id)
-        claims = []
-        record_lines = set()
-        sources = {o for _, p, o in item.triples if p in PROVENANCE}
-        content = []
-        book, whole = context.mapper.container_subjects(record)
-        container, wording = digest(book), digest(f"{record.book}\x1f{record.book_author}")
-        # sent by two records at most, as lines are (emitted above): enough to show it is shared
-        sent = worded.get((container, wording), 0)
-        worded[(container, wording)] = sent + 1
-        container_claims = []
-        for triple in item.triples:
-            subject = triple[0]
-            bucket = buckets.get(subject)
-            if bucket is None:
-                bucket = buckets[subject] = bucket_of(subject)
-            line = nt_line(triple)
-            if line in record_lines:
-                continue
-            record_lines.add(line)
-            if triple[1] not in PROVENANCE and subject not in sources:
-                content.append(line)
-            if triple[1] == RDF_TYPE and triple[2] in AGENT_CLASSES:
-                agents.add(subject)
-            if triple[1] in object_targets and type(triple[2]) is str:
-                targets.add((bucket_of(triple[2]), f"{triple[2]} {triple[1]}"))
-            if subject == work and triple[1] in WORK_CLAIMS:
-                claims.append(triple)  # which printing's title and dates the work keeps is the parent's call
-                continue
-            if container_claim(triple, book, whole):
-                # and so is which record's naming its container keeps; the container's own statements are
-                # the same for every record that words it alike, an issue's name is per issue
-                if sent < 2 or subject not in (book, whole):
-                    container_claims.append(triple)
-                continue
+        outcomes.append(batch.add(piece))
+    shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
+    write_shard(Path(shard), batch.lines)
+    write_shard(Path(target_shard(shard)), sorted(batch.targets))
+    manifest = "".join(json.dumps([sha, source.file], ensure_ascii=False) + "\n" for sha, source in zip(shas, sources))
+    return BatchResult(job, tuple(outcomes), shard, manifest, frozenset(batch.agents), pieces=tuple(pieces),
+                       sizes=tuple(
+                           -1 if isinstance(source, Reject) else len(source.data) for source in sources))
+
+
+def piece_of(context: BatchContext, item: Validated) -> Piece:
+    """One validated record's piece: its lines as N-Triples, once each, and the digests conflict detection needs."""
+    record = item.record
+    work = context.minter.work(record.id)
+    claims, container_claims, lines, content, targets = [], [], [], [], set()
+    record_lines = set()
+    sources = {o for _, p, o in item.triples if p in PROVENANCE}
+    book, whole = context.mapper.container_subjects(record)
+    object_targets = context.validator.object_targets
+    agents = set()
+    buckets: dict[str, int] = {}
+    for triple in item.triples:
+        subject = triple[0]
+        bucket = buckets.get(subject)
+        if bucket is None:
+            bucket = buckets[subject] = bucket_of(subject)
+        line = nt_line(triple)
+        if line in record_lines:
+            continue
+        record_lines.add(line)
+        if triple[1] not in PROVENANCE and subject not in sources:
+            content.append(line)
+        if triple[1] == RDF_TYPE and triple[2] in AGENT_CLASSES:
+            agents.add(subject)
+        if triple[1] in object_targets and type(triple[2]) is str:
+            targets.add((bucket_of(triple[2]), f"{triple[2]} {triple[1]}"))
+        if subject == work and triple[1] in WORK_CLAIMS:
+            claims.append(triple)  # which printing's title and dates the work keeps is the parent's call
+        elif container_claim(triple, book, whole):
+            # and so is which record's naming its container keeps
+            container_claims.append((triple, subject in (book, whole)))
+        else:
+            lines.append((bucket, line))
+    printing = context.minter.printing_of(record)
+    outcome = Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
+                      content=digest("\n".join(sorted(content))), work=digest(record.id),
+                      title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}"),
+                      claims=tuple(claims), container=digest(book),
+                      container_text=digest(f"{record.book}\x1f{record.book_author}"),
+                      container_note=(printing, record.book, record.book_author))
+    return Piece(outcome, tuple(lines), tuple(container_claims), tuple(sorted(targets)), tuple(sorted(agents)))
+
+
+class _Batch:
+    """The pieces of one batch combined: what depends on which records share the batch."""
+
+    def __init__(self, context: BatchContext):
+        self.lines: list[tuple[int, str]] = []
+        # agents, books and tags recur within a batch: a line is written once, and a second time when another
+        # record says it too, so that the partition sees which nodes several records describe (assemble.py)
+        self.emitted: dict[str, int] = {}
+        self.targets: set[tuple[int, str]] = set()  # (bucket, "node predicate") for sh:targetObjectsOf predicates
+        self.agents: set[str] = set()
+        self.worded: dict[tuple[int, int], int] = {}  # (container, wording) -> records of the batch that sent it
+
+    def add(self, piece: Piece) -> Outcome:
+        emitted, lines = self.emitted, self.lines
+        for bucket, line in piece.lines:
             times = emitted.get(line, 0)
             if times < 2:
                 emitted[line] = times + 1
                 lines.append((bucket, line))
-        printing = context.minter.printing_of(record)
-        outcomes.append(Outcome("published", record.file, record.id, item.warnings, printing=digest(printing),
-                                content=digest("\n".join(sorted(content))), work=digest(record.id),
-                                title=digest(record.title), dates=digest(f"{record.date_text}\x1f{record.is_range}"),
-                                claims=tuple(claims), container=container, container_text=wording,
-                                container_claims=tuple(container_claims),
-                                container_note=(printing, record.book, record.book_author)))
-    shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
-    write_shard(Path(shard), lines)
-    write_shard(Path(target_shard(shard)), sorted(targets))
-    return BatchResult(job, tuple(outcomes), shard, "".join(manifest.lines), frozenset(agents))
+        self.targets.update(piece.targets)
+        self.agents.update(piece.agents)
+        outcome = piece.outcome
+        key = (outcome.container, outcome.container_text)
+        # the container's own statements are the same for every record that words it alike (an issue's name
+        # is per issue): sent by two records of the batch at most, as lines are, enough to show it is shared
+        sent = self.worded.get(key, 0)
+        self.worded[key] = sent + 1
+        claims = tuple(triple for triple, own in piece.container_claims if sent < 2 or not own)
+        return dataclasses.replace(outcome, container_claims=claims)
 
 
 def target_shard(shard: str) -> str:
@@ -180,22 +239,3 @@ def target_shard(shard: str) -> str:
 
 def digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
-
-
-class _Manifest:
-    """One JSON line [sha256, file] per input as it streams past, hashing the bytes already read; a file
-    rejected unread (too large, unreadable, a link out of the inputs) is never opened or hashed."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-        self.data: list[bytes | None] = []  # what was read of each input, in order
-
-    def tap(self, sources: Iterable) -> Iterator:
-        for source in sources:
-            if isinstance(source, Reject):
-                sha, data = "unread", None
-            else:
-                sha, data = hashlib.sha256(source.data).hexdigest(), source.data
-            self.lines.append(json.dumps([sha, source.file], ensure_ascii=False) + "\n")
-            self.data.append(data)
-            yield source

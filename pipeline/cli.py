@@ -89,6 +89,7 @@ def main() -> None:
   pipeline run corpus/ --version-label 2.1 --source-url 'https://archive.example/articles/{id}'
   pipeline run corpus/ --engine dask --scheduler local --workers 2
   pipeline run corpus/ --engine dask --scheduler tcp://10.0.0.5:8786
+  pipeline run corpus/ -o release-2/ --since release-1/   # only changed files processed
 
 Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 3 the run failed (nothing written), 4 stopped by --max-rejects.""")
@@ -131,9 +132,13 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 @click.option("--sparql-endpoint", help="Public SPARQL endpoint of the dataset, for void:sparqlEndpoint.")
 @click.option("--allow-empty", is_flag=True,
               help="Let a run that publishes no record replace a release that has some.")
+@click.option("--since", type=click.Path(path_type=Path, file_okay=False),
+              help="A previous release whose unchanged records are reused, not processed again "
+                   "[default: the release in --out, when made with the same options].")
+@click.option("--full", is_flag=True, help="Process every record; reuse nothing from a previous release.")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, engine_name,
                 scheduler, validator, batch_size, quiet, title, license_, rights, version_label, authorities, source_url, publisher, date,
-                download_base, sparql_endpoint, allow_empty) -> None:
+                download_base, sparql_endpoint, allow_empty, since, full) -> None:
     """Convert, validate and publish records.
 
     INPUTS are record files, or folders searched for *.txt (default: seeds/)."""
@@ -150,7 +155,10 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
         if scheduler and engine_name != "dask":
             raise OptionError("--scheduler is for --engine dask; add --engine dask, or leave --scheduler out")
         engine = engine_for(workers, engine=engine_name, scheduler=scheduler)
-        report = run(inputs or ("seeds",), out, options=options, progress=bar, engine=engine)
+        if since and full:
+            raise OptionError("--since and --full contradict each other; leave one out")
+        report = run(inputs or ("seeds",), out, options=options, progress=bar, engine=engine, since=since,
+                     reuse=not full)
     except PipelineError as error:
         raise Failed(f"{error}\n{_untouched(out)}", error.exit_code) from error
     except OSError as error:  # the disk: full, read-only, gone
@@ -211,6 +219,9 @@ def summary(report, out: Path, seconds: float) -> str:
         f"read {report.read} records: {report.published} published, {report.rejected} rejected, "
         f"{report.warning_count} warnings ({seconds:.1f} s, {report.read / max(seconds, 1e-9):,.0f} records/s)",
     ]
+    if report.reused:
+        lines.append(f"{report.reused} unchanged records taken from the previous release, "
+                     f"{report.read - report.reused} processed")
     if report.stopped:
         lines.append(f"stopped early, nothing published: {report.stopped}; the previous release in {out}/ is untouched")
     else:
@@ -226,6 +237,8 @@ def details(report, out: Path) -> str:
     if report.rejected > 10:
         lines.append(f"  ... and {report.rejected - 10} more{where}")
     lines += [f"  placeholder: {notice}" for notice in report.notices]
+    if report.cache_note:
+        lines.append(f"  {report.cache_note}; pass --full to say that is meant")
     if report.read == 0 and not report.stopped:
         lines.append("  no records found: the inputs hold no *.txt record files")
     lines += [f"  skipped {skipped.name}: {skipped.reason}" for skipped in report.skipped[:5]]

@@ -7,20 +7,21 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shard
+from .cache import FILE as CACHE_FILE, INPUTS, Inputs, Writer, fingerprint, usable as cache_usable
 from .changes import FOLDER, NTRIPLES, change_set_for, version_iri
 from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
 from .iris import Minter
 from .mapping import Mapper
 from .shards import write_shard
 from .engine import Engine, engine_for, run_here
-from .metadata import (Describe, Stats, checksums, dataset_jsonld, version_triples, void_triples, write_dataset,
+from .metadata import (Describe, Stats, checksums, sha256_of, dataset_jsonld, version_triples, void_triples, write_dataset,
                        write_sha256sums, write_void)
 from .options import Options
 from .problems import PipelineError
@@ -50,6 +51,7 @@ class _Read:
     targets: list[str] = field(default_factory=list)  # each batch's target shard (batch.target_shard)
     agents: set[str] = field(default_factory=set)     # every agent the published records name
     manifest: object = None  # a hashlib sha256 of the input manifest
+    cache: dict = field(default_factory=dict)  # the record cache's fingerprint and SHA-256, for the marker
 
 
 class Inconsistent(PipelineError):
@@ -58,8 +60,13 @@ class Inconsistent(PipelineError):
 
 
 def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
-        progress: Progress | None = None, engine: Engine | None = None) -> Report:
-    """Publish every record under inputs into the folder out; returns the report of what happened."""
+        progress: Progress | None = None, engine: Engine | None = None, since: str | Path | None = None,
+        reuse: bool = True) -> Report:
+    """Publish every record under inputs into the folder out; returns the report of what happened.
+
+    Records whose file is unchanged since the previous release (the release in since, else the one in out)
+    are taken from its record cache instead of being processed again, when it was made with the same code
+    and options (cache.py); reuse=False processes every record. What is published is the same either way."""
     inputs = [Path(item) for item in inputs]
     options.check()
     for item in inputs:
@@ -68,21 +75,29 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     out = resolve_out(out)
     check_overlap(inputs, out)
     report = Report()
+    since = resolve_out(since) if since is not None else None
     with Lock(out):
         previous = inspect(out)
+        setup, cached = _setup_with_cache(options, out, previous, since, reuse, report)
         total = _count(inputs, progress) if progress else None
         try:
             with Staging(out) as staging, (engine or engine_for(options.workers)) as workers:
                 work = staging.path / ".work"
                 work.mkdir()
                 report.log_to(work)
-                read = _read_phase(inputs, options, workers, work, report, Quarantine(staging.path / PUBLISHER / "rejects"),
-                                   progress, total)
+                records = Writer(staging.path / PUBLISHER / CACHE_FILE, cached)
+                try:
+                    read = _read_phase(inputs, setup, options, workers, work, report,
+                                       Quarantine(staging.path / PUBLISHER / "rejects"), records,
+                                       Inputs(staging.path / PUBLISHER / INPUTS), progress, total)
+                finally:
+                    records.close()
+                read.cache = {"fingerprint": fingerprint(setup), "sha256": sha256_of(records.path)}
                 if report.published == 0 and previous.published and not options.allow_empty:
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats, dump_sums = _write_phase(read, options, workers, staging.path, work, report, progress)
+                stats, dump_sums = _write_phase(read, setup, options, workers, staging.path, work, report, progress)
                 info = Describe(options, _release_date(options, read, previous))
                 about = _finish(staging.path, work, report, stats, dump_sums, info, read, previous, out)
                 staging.publish(read=report.read, published=report.published, about=about)
@@ -93,11 +108,33 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     return report
 
 
-def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Report, quarantine: Quarantine,
-                progress, total) -> _Read:
+def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Path | None, reuse: bool,
+                      report: Report) -> tuple[BatchSetup, Path | None]:
+    """The workers' setup, naming the previous release's record cache when this run may use it (else
+    report.cache_note says why not)."""
+    setup = _setup(options)
+    if not reuse:
+        return setup, None
+    if since is not None:
+        found = inspect(since)
+        if not found.exists:
+            raise OutputError(f"--since '{since}' holds no release; name the folder of a release this tool wrote")
+        folder, about = since, found.about
+    elif previous.exists:
+        folder, about = out, previous.about
+    else:
+        return setup, None
+    path, why = cache_usable(folder, about, fingerprint(setup))
+    if path is None:
+        report.cache_note = f"every record processed: {why}"
+        return setup, None
+    return replace(setup, cache=str(path)), path
+
+
+def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, work: Path, report: Report,
+                quarantine: Quarantine, records: Writer, manifest: Inputs, progress, total) -> _Read:
     import hashlib
 
-    setup = _setup(options)
     jobs = (BatchJob(number, tuple(chunk), str(work))
             for number, chunk in enumerate(_batched(_found(inputs, report), options.batch_size)))
     printings = Printings(work / "manifest.txt")
@@ -114,6 +151,8 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
         claims.add(claim_lines(batch, later, renamed, notes), len(batch.outcomes))
         _account(batch, conflicts, later, renamed, report, quarantine, options.max_rejects)
         printings.add(batch)
+        report.reused += records.add(batch.pieces)
+        manifest.add(batch)
         read.shards.append(batch.shard)
         read.targets.append(target_shard(batch.shard))
         read.agents |= batch.agents
@@ -122,6 +161,7 @@ def _read_phase(inputs, options: Options, engine: Engine, work: Path, report: Re
             progress("records", report.read, total)
     claims.flush()
     printings.close()
+    manifest.close()
     return read
 
 
@@ -198,15 +238,15 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _write_phase(read: _Read, options: Options, engine: Engine, staging: Path, work: Path, report: Report,
-                 progress) -> tuple[Stats, dict[str, str]]:
+def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engine, staging: Path, work: Path,
+                 report: Report, progress) -> tuple[Stats, dict[str, str]]:
     """Every dump written; returns what was counted and each dump's SHA-256."""
     agents = work / "agents.txt"  # for tags that name an agent (assemble.ConceptFocus)
     agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
     jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
     stats = Stats()
     inconsistent = []
-    for done, part in enumerate(engine.map(write_partition, jobs, setup=_setup(options)), start=1):
+    for done, part in enumerate(engine.map(write_partition, jobs, setup=setup), start=1):
         stats.add(part.stats)
         inconsistent.extend(part.inconsistent)
         report.shared_checked += part.shared
@@ -278,7 +318,7 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     write_sha256sums(staging, {name: sums[name] for name in _public_files(staging)})
     return {"input_sha256": read.manifest.hexdigest(), "date": info.date, "counts": counts.as_dict(),
             "dumps": {name: sums[name] for name in DUMP_NAMED}, "changes": change_text,
-            "version": version, "change_set": change.as_dict() if change else None}
+            "version": version, "change_set": change.as_dict() if change else None, "cache": read.cache}
 
 
 def _public_files(staging: Path) -> list[str]:

@@ -1,0 +1,188 @@
+"""The record cache a release keeps for the next run, and the manifest of its inputs: each published record's
+piece (batch.Piece) by its file's name and SHA-256, valid only under the same code, options, shapes and authorities.
+
+A cache changes how fast a run is, never what it publishes: a piece is a pure function of the file's name and
+bytes under one fingerprint, so a record taken from the cache is what processing it again would give. A cache
+that is missing, damaged, edited since its run (its SHA-256 is in the release marker) or made under another
+fingerprint is not used, and the run says why (Report.notices)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from dataclasses import asdict, fields
+from importlib import metadata
+from pathlib import Path
+
+from .batch import BatchSetup, Outcome, Piece
+from .problems import Problem
+from .serialize import as_term, split_line
+from .terms import nt_line
+
+FILE = "records.sqlite"   # in the publisher's folder of a release
+INPUTS = "inputs.jsonl"   # ibid.: the manifest, one JSON line per input file
+_SCHEMA = "CREATE TABLE pieces (name TEXT NOT NULL, sha256 TEXT NOT NULL, piece BLOB NOT NULL, PRIMARY KEY (name, sha256))"
+_LEVEL = 1  # zlib: pieces are N-Triples text, ~4x smaller at level 1 (measured on the seeds); more buys little
+
+
+# --------------------------------------------------------------------------- what a cache is valid for
+
+def fingerprint(setup: BatchSetup) -> str:
+    """The SHA-256 of everything besides a file's name and bytes that shapes its piece: the pipeline's own
+    files (code, vocabularies), the setup's options, the shapes and the authorities file, the versions of
+    rdflib and pyshacl. Any change to one of them makes every record be processed again."""
+    from .validate import default_shapes_dir
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(f"{path.relative_to(package).as_posix()}\0".encode("utf-8"))
+            digest.update(path.read_bytes())
+    # pyshacl_batch is left out: how many records pyshacl validates at a time changes no result (the
+    # release tests compare outputs across batch sizes), and a rerun with another --batch-size may reuse
+    options = {field.name: getattr(setup, field.name) for field in fields(setup)
+               if field.name not in ("cache", "pyshacl_batch")}
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8"))
+    shapes = Path(setup.shapes) if setup.shapes else default_shapes_dir()
+    for path in sorted(shapes.glob("*.ttl")):
+        digest.update(f"shape {path.name}\0".encode("utf-8") + path.read_bytes())
+    if setup.authorities:
+        digest.update(b"authorities\0" + Path(setup.authorities).read_bytes())
+    for package_name in ("rdflib", "pyshacl"):
+        try:
+            digest.update(f"{package_name} {metadata.version(package_name)}\0".encode("utf-8"))
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package_name} absent\0".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def usable(folder: Path, about: dict, wanted: str) -> tuple[Path | None, str | None]:
+    """The cache of the release in folder if this run may take records from it, else (None, why not)."""
+    from .metadata import sha256_of
+    from .release import PUBLISHER
+
+    kept = about.get("cache") or {}
+    path = folder / PUBLISHER / FILE
+    if not kept or not path.is_file():
+        return None, f"the release in '{folder}' keeps no record cache (made by an earlier version?)"
+    if kept.get("fingerprint") != wanted:
+        return None, (f"the release in '{folder}' was made with other options, shapes, authorities or another "
+                      "version of the pipeline")
+    if sha256_of(path) != kept.get("sha256"):
+        return None, f"the record cache of '{folder}' changed since its run wrote it"
+    return path, None
+
+
+# --------------------------------------------------------------------------- one piece as bytes
+
+def encode(piece: Piece) -> bytes:
+    o = piece.outcome
+    document = [o.file, o.id, [asdict(w) for w in o.warnings], o.printing, o.content, o.work, o.title, o.dates,
+                [nt_line(t) for t in o.claims], o.container, o.container_text, list(o.container_note),
+                [[nt_line(t), own] for t, own in piece.container_claims], piece.lines, piece.targets, piece.agents]
+    return zlib.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), _LEVEL)
+
+
+def decode(blob: bytes) -> Piece:
+    (file, record_id, warnings, printing, content, work, title, dates, claims, container, container_text, note,
+     container_claims, lines, targets, agents) = json.loads(zlib.decompress(blob))
+    outcome = Outcome("published", file, record_id, tuple(Problem(**w) for w in warnings), printing=printing,
+                      content=content, work=work, title=title, dates=dates, claims=tuple(map(_triple, claims)),
+                      container=container, container_text=container_text, container_note=tuple(note))
+    return Piece(outcome, tuple(map(tuple, lines)), tuple((_triple(line), own) for line, own in container_claims),
+                 tuple(map(tuple, targets)), tuple(agents))
+
+
+def _triple(line: str):
+    subject, predicate, obj = split_line(line)
+    return subject, predicate, as_term(obj)
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+class Reader:
+    """A previous release's cache, read-only, in whichever process a batch runs. A read that fails counts as
+    a miss: the record is processed again."""
+
+    def __init__(self, path: str):
+        self.connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                                          check_same_thread=False)
+
+    def pieces(self, sources: list, shas: list[str]) -> dict[int, Piece]:
+        """position -> the cached piece of each source the cache holds (by its name and SHA-256)."""
+        found = {}
+        for position, (source, sha) in enumerate(zip(sources, shas)):
+            if sha == "unread":
+                continue
+            try:
+                blob = self._blob(source.file, sha)
+                if blob is not None:
+                    found[position] = decode(blob)
+            except (sqlite3.Error, ValueError, TypeError, zlib.error):
+                continue
+        return found
+
+    def blobs(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        found = {}
+        for key in keys:
+            try:
+                blob = self._blob(*key)
+            except sqlite3.Error:
+                continue
+            if blob is not None:
+                found[key] = blob
+        return found
+
+    def _blob(self, name: str, sha: str) -> bytes | None:
+        row = self.connection.execute("SELECT piece FROM pieces WHERE name = ? AND sha256 = ?", (name, sha)).fetchone()
+        return row[0] if row else None
+
+
+class Writer:
+    """The cache of the release being made, written by the run's parent in input order, the pieces taken
+    from the previous cache copied from it: a rerun's cache is byte-identical to a full run's."""
+
+    def __init__(self, path: Path, previous: Path | None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.previous = Reader(str(previous)) if previous else None
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("PRAGMA journal_mode = OFF")  # a staging file: the release swap is the commit
+        self.connection.execute("PRAGMA synchronous = OFF")
+        self.connection.execute(_SCHEMA)
+
+    def add(self, pieces) -> int:
+        """pieces: (name, sha256, encoded piece, or None for one taken from the previous cache); returns
+        how many were taken."""
+        taken = [(name, sha) for name, sha, blob in pieces if blob is None]
+        copied = self.previous.blobs(taken) if taken else {}
+        self.connection.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
+                                    ((name, sha, blob if blob is not None else copied[name, sha])
+                                     for name, sha, blob in pieces if blob is not None or (name, sha) in copied))
+        return len(taken)
+
+    def close(self) -> None:
+        self.connection.commit()
+        self.connection.close()
+
+
+class Inputs:
+    """The release's manifest of its inputs: each file's name, size, SHA-256, the record id it produced and
+    what became of it (published, rejected, excluded), one JSON line each, in input order."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.stream = open(path, "w", encoding="utf-8")
+
+    def add(self, batch) -> None:
+        for entry, size, outcome in zip(batch.manifest.splitlines(), batch.sizes, batch.outcomes):
+            sha, name = json.loads(entry)
+            self.stream.write(json.dumps({"file": name, "size": None if size < 0 else size,
+                                          "sha256": None if sha == "unread" else sha, "id": outcome.id,
+                                          "outcome": outcome.kind}, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.stream.close()

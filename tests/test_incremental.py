@@ -1,0 +1,211 @@
+"""Incremental runs: a rerun takes unchanged records from the previous release's record cache and writes the
+same release, byte for byte, as processing every record would; a cache that cannot be trusted is not used."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import Options, run
+from pipeline.cli import main
+from pipeline.problems import PipelineError
+
+from .conftest import BASE, SEEDS
+from .test_release import snapshot
+
+DAY = "2026-12-01"
+OPTIONS = Options(base=BASE, date=DAY, workers=1)
+CORPUS = sorted(SEEDS.glob("rmrb/*.txt"))[:4] + sorted(SEEDS.glob("CCRD-*/*.txt"))[:4]
+SPARE = sorted(SEEDS.glob("whb/*.txt"))[:3]  # records an edit script may add
+BOOKS = ("rmrb", "whb", "CCRD-fanyou", "extra")  # folders an edit script may move a record to
+
+
+def copy_corpus(folder: Path, files) -> Path:
+    for path in files:
+        target = folder / path.relative_to(SEEDS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return folder
+
+
+def release_as_published(out: Path) -> dict:
+    """Every file, the report without the run's own timing facts (reused records are not in it anyway) and
+    the marker without the report's size (compared through the report itself)."""
+    files = snapshot(out)
+    marker = json.loads(files.pop(".zh-articles-release.json"))
+    marker["files"].pop("_publisher/report.json")
+    return {**files, "marker": marker}
+
+
+def rewrite(path: Path, field: str, value: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(rf"^{field}：.*$", f"{field}：{value}", text, count=1, flags=re.M), encoding="utf-8")
+
+
+# one edit: (what, which file by index, a value)
+EDITS = st.one_of(
+    st.tuples(st.just("title"), st.integers(0, 99), st.sampled_from(("修订", "又一题", "毛泽东"))),
+    st.tuples(st.just("tags"), st.integers(0, 99), st.sampled_from(("文章", "毛泽东,指示", "新标签"))),
+    st.tuples(st.just("author"), st.integers(0, 99), st.sampled_from(("", "郝斌", "人民日报编辑部"))),
+    st.tuples(st.just("date"), st.integers(0, 99), st.sampled_from(("1966-5-16", "1970", ""))),
+    st.tuples(st.just("body"), st.integers(0, 99), st.sampled_from(("又及。", "“引文”"))),
+    st.tuples(st.just("break"), st.integers(0, 99), st.just("")),      # an id line the parser refuses
+    st.tuples(st.just("remove"), st.integers(0, 99), st.just("")),
+    st.tuples(st.just("move"), st.integers(0, 99), st.sampled_from(BOOKS)),
+    st.tuples(st.just("reprint"), st.integers(0, 99), st.sampled_from(BOOKS)),  # the same id in another book
+    st.tuples(st.just("add"), st.integers(0, len(SPARE) - 1), st.just("")),
+)
+
+
+def apply(edit, corpus: Path) -> None:
+    what, index, value = edit
+    files = sorted(corpus.rglob("*.txt"))
+    if what == "add":
+        copy_corpus(corpus, [SPARE[index]])
+        return
+    if not files:
+        return
+    path = files[index % len(files)]
+    if what in ("move", "reprint"):
+        target = corpus / value / path.name
+        if target.exists():
+            return
+        target.parent.mkdir(exist_ok=True)
+        (shutil.move if what == "move" else shutil.copyfile)(path, target)
+    elif what == "remove":
+        path.unlink()
+    elif what == "break":
+        path.write_text("id: not valid!\n" + path.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    elif what == "body":
+        path.write_text(path.read_text(encoding="utf-8").replace("正文：\n", f"正文：\n{value}", 1), encoding="utf-8")
+    else:
+        rewrite(path, {"title": "标题", "tags": "标签", "author": "作者", "date": "日期"}[what], value)
+
+
+def unchanged_published(previous: Path, after: Path) -> int:
+    """Records published by the previous release whose file (same name, same bytes) is still an input."""
+    entries = [json.loads(line) for line in (previous / "_publisher" / "inputs.jsonl").read_text().splitlines()]
+    kept = {(e["file"], e["sha256"]) for e in entries if e["outcome"] == "published"}
+    return sum((str(Path("corpus") / p.relative_to(after)), hashlib.sha256(p.read_bytes()).hexdigest()) in kept
+               for p in after.rglob("*.txt"))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=st.lists(EDITS, min_size=1, max_size=6))
+def test_a_rerun_after_any_edit_script_is_the_full_run_byte_for_byte(tmp_path_factory, monkeypatch, script):
+    folder = tmp_path_factory.mktemp("incremental")
+    monkeypatch.chdir(folder)  # inputs named relatively, as users name them: the cache is keyed by that name
+    corpus = copy_corpus(folder / "corpus", CORPUS)
+    run(["corpus"], folder / "incremental", options=OPTIONS)
+    shutil.copytree(folder / "incremental", folder / "full")  # the same previous release for both
+    previous = folder / "previous"
+    shutil.copytree(folder / "incremental", previous)
+    for edit in script:
+        apply(edit, corpus)
+    report = run(["corpus"], folder / "incremental", options=OPTIONS)
+    full = run(["corpus"], folder / "full", options=OPTIONS, reuse=False)
+    assert release_as_published(folder / "incremental") == release_as_published(folder / "full")
+    assert (report.read, report.published, report.rejected) == (full.read, full.published, full.rejected)
+    assert full.reused == 0 and report.reused == unchanged_published(previous, corpus)
+    assert report.read == report.published + report.rejected
+
+
+def test_unchanged_records_are_taken_from_the_cache_in_worker_processes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", sorted(SEEDS.rglob("*.txt")))
+    options = Options(base=BASE, date=DAY, workers=2, batch_size=5)
+    run(["corpus"], tmp_path / "out", options=options)
+    shutil.copytree(tmp_path / "out", tmp_path / "full")
+    rewrite(sorted((tmp_path / "corpus").rglob("*.txt"))[7], "标题", "改过的标题")
+    report = run(["corpus"], tmp_path / "out", options=options)
+    assert report.reused == report.published - 1 > 10
+    run(["corpus"], tmp_path / "full", options=options, reuse=False)
+    assert release_as_published(tmp_path / "out") == release_as_published(tmp_path / "full")
+    assert "改过的标题" in (tmp_path / "out" / "articles.nt").read_text(encoding="utf-8")
+
+
+def test_the_manifest_names_every_input_with_its_size_checksum_and_record_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    corpus = copy_corpus(tmp_path / "corpus", CORPUS)
+    (corpus / "rmrb" / "bad.txt").write_text("not a record\n", encoding="utf-8")
+    report = run(["corpus"], tmp_path / "out", options=OPTIONS)
+    entries = [json.loads(line) for line in (tmp_path / "out/_publisher/inputs.jsonl").read_text().splitlines()]
+    assert len(entries) == report.read == report.published + report.rejected
+    for entry in entries:
+        data = (tmp_path / entry["file"]).read_bytes()
+        assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert {e["outcome"] for e in entries} == {"published", "rejected"}
+    assert {e["id"] for e in entries if e["outcome"] == "published"} == {p.stem for p in CORPUS}
+
+
+def test_a_release_made_with_other_options_is_not_reused_and_the_run_says_why(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    run(["corpus"], tmp_path / "out", options=OPTIONS)
+    report = run(["corpus"], tmp_path / "out", options=Options(base=BASE, date=DAY, workers=1, lang="zh"))
+    assert report.reused == 0 and "other options" in report.cache_note
+
+
+def test_a_cache_edited_behind_the_release_check_is_not_used(tmp_path, monkeypatch):
+    """Bytes that were not read as a record never reach a release: a piece rewritten in the cache, with the
+    file's size and time kept so that the release check cannot see it, makes the cache unusable."""
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    out = tmp_path / "out"
+    run(["corpus"], out, options=OPTIONS)
+    clean = snapshot(out)
+    cache = out / "_publisher" / "records.sqlite"
+    stat = cache.stat()
+    connection = sqlite3.connect(cache)
+    from pipeline.cache import decode, encode
+
+    name, sha, blob = connection.execute("SELECT name, sha256, piece FROM pieces LIMIT 1").fetchone()
+    piece = decode(blob)
+    # the body's line, its text replaced by a shorter one: the row shrinks, the file keeps its size
+    longest = max(range(len(piece.lines)), key=lambda i: len(piece.lines[i][1]))
+    bucket, line = piece.lines[longest]
+    forged = list(piece.lines)
+    forged[longest] = (bucket, line[:line.index('"')] + '"FORGED" .')
+    connection.execute("UPDATE pieces SET piece = ? WHERE name = ?", (encode(type(piece)(
+        piece.outcome, forged, piece.container_claims, piece.targets, piece.agents)), name))
+    connection.commit()
+    connection.close()
+    assert cache.stat().st_size == stat.st_size  # what the release check sees is unchanged
+    os.utime(cache, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = run(["corpus"], out, options=OPTIONS)
+    assert report.reused == 0 and "changed since" in report.cache_note
+    assert b"FORGED" not in (out / "articles.nt").read_bytes()
+    assert snapshot(out)["articles.nt"] == clean["articles.nt"]
+
+
+def test_since_takes_records_from_another_release_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    run(["corpus"], tmp_path / "one", options=OPTIONS)
+    report = run(["corpus"], tmp_path / "two", options=OPTIONS, since=tmp_path / "one")
+    assert report.reused == len(CORPUS)
+    assert snapshot(tmp_path / "two")["articles.nt"] == snapshot(tmp_path / "one")["articles.nt"]
+    with pytest.raises(PipelineError, match="holds no release"):
+        run(["corpus"], tmp_path / "three", options=OPTIONS, since=tmp_path / "nothing")
+
+
+def test_the_cli_reports_reuse_and_refuses_since_with_full(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    runner = CliRunner()
+    first = runner.invoke(main, ["run", "corpus", "-o", "out", "--base", BASE, "-q", "--workers", "1"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, ["run", "corpus", "-o", "out", "--base", BASE, "-q", "--workers", "1"])
+    assert f"{len(CORPUS)} unchanged records taken from the previous release, 0 processed" in second.output
+    both = runner.invoke(main, ["run", "corpus", "-o", "out", "--since", "out", "--full"])
+    assert both.exit_code == 2 and "contradict" in both.output
