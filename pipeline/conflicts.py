@@ -5,6 +5,7 @@ the engine, the workers or the batch size."""
 from __future__ import annotations
 
 import json
+from array import array
 from pathlib import Path
 
 from .batch import BatchResult
@@ -24,7 +25,10 @@ class Printings:
         self.works: dict[int, int] = {}  # work -> title (24 bits) << 64 | dates (24 bits) << 40 | file index
         self.containers: dict[int, int] = {}  # container -> its wording (48 bits) << 40 | file index
         self.manifest = manifest
-        self.files = open(manifest, "w", encoding="utf-8")
+        self.files = open(manifest, "wb")
+        # where each file's line starts: a conflict's first file is read back at once, not by a scan of every
+        # line before it (1,005 scans took 12 s of a 100k run; 8 bytes a file)
+        self.offsets = array("q")
         self.count = 0  # files in the manifest so far
 
     def conflicts(self, batch: BatchResult) -> dict[int, str]:
@@ -66,7 +70,12 @@ class Printings:
 
     def add(self, batch: BatchResult) -> None:
         """The batch is settled: its files join the manifest."""
-        self.files.write(batch.manifest)
+        position = self.files.tell()
+        for line in batch.manifest.split("\n")[:-1]:  # not splitlines(): a name may hold U+2028
+            data = (line + "\n").encode("utf-8")
+            self.offsets.append(position)
+            self.files.write(data)
+            position += len(data)
         self.count += len(batch.outcomes)
 
     def close(self) -> None:
@@ -76,11 +85,9 @@ class Printings:
         if index >= self.count:
             return batch.outcomes[index - self.count].file
         self.files.flush()
-        with open(self.manifest, encoding="utf-8") as lines:
-            for number, line in enumerate(lines):
-                if number == index:
-                    return json.loads(line)[1]
-        raise AssertionError(f"file {index} is not in the manifest")
+        with open(self.manifest, "rb") as lines:
+            lines.seek(self.offsets[index])
+            return json.loads(lines.readline().decode("utf-8"))[1]
 
 
 def conflict_reject(file: str, record_id: str | None, first_file: str, data: bytes | None) -> Reject:
