@@ -266,7 +266,7 @@ def publish_changes(release: Path, endpoint: str, *, graph: str | None = None, q
     operations += [f"DELETE DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}" for chunk in _chunks(removed)]
     operations += [f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}" for chunk in _chunks(added)]
     operations += [f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}"
-                   for chunk in _chunks(description.decode("utf-8").splitlines())]
+                   for chunk in _chunks(_description_lines(description))]
     requests = _batches(operations)
     for text in requests:
         _update(update_url, text, timeout)
@@ -283,7 +283,7 @@ def publish_changes(release: Path, endpoint: str, *, graph: str | None = None, q
 def _versions(description: bytes, dataset: str) -> tuple[str | None, str | None]:
     """This release's version IRI and the one it replaces, from its description (metadata.version_triples)."""
     versions, replaces = set(), {}
-    for line in description.decode("utf-8").splitlines():
+    for line in _description_lines(description):
         s, p, o = line.split(" ", 2)
         if p == f"<{DCTERMS_NS}hasVersion>" and s == f"<{dataset}>":
             versions.add(o[1:-3])
@@ -292,6 +292,12 @@ def _versions(description: bytes, dataset: str) -> tuple[str | None, str | None]
     current = [v for v in versions if v not in replaces.values()]
     version = current[0] if len(current) == 1 else None
     return version, replaces.get(version) if version else None
+
+
+def _description_lines(description: bytes) -> list[str]:
+    """The description's N-Triples lines: split at newlines only, since str.splitlines() also splits at
+    U+2028 and friends, which may stand raw in a literal (a --title holding one)."""
+    return [line for line in description.decode("utf-8").split("\n") if line.strip()]
 
 
 def _lines(path: Path) -> list[str]:

@@ -224,6 +224,21 @@ def test_publish_changes_applies_the_change_set_and_the_store_equals_the_new_rel
     assert store_graph(writable_store, done.graph) == release_triples(out)
 
 
+def test_publish_changes_keeps_a_description_literal_that_holds_u2028_whole(writable_store, tmp_path):
+    """The description's lines were split with str.splitlines(), which also splits at U+2028: a --title
+    holding one went into INSERT DATA cut in two."""
+    from pipeline.publish import publish_changes
+
+    options = Options(base=BASE, title="文革文章\u2028第二行")
+    out = tmp_path / "out"
+    run([SEEDS / "rmrb", SEEDS / "whb"], out, options=options)
+    publish(out, f"{writable_store}/store")
+    run([SEEDS / "rmrb", SEEDS / "cnd"], out, options=options)
+    done = publish_changes(out, f"{writable_store}/store")
+    assert done.fell_back is None
+    assert store_graph(writable_store, done.graph) == release_triples(out)
+
+
 def test_a_large_change_set_goes_in_bounded_requests(writable_store, tmp_path, monkeypatch):
     import pipeline.publish as publishing
 
