@@ -29,6 +29,7 @@ def changed_copy(corpus: Path, target: Path, every: int) -> int:
     """A copy of the corpus (hard links) with every every-th file rewritten with another title."""
     if target.exists():
         shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(corpus, target, copy_function=os.link)
     files = sorted(target.rglob("*.txt"))
     for path in files[::every]:
@@ -54,7 +55,9 @@ def main() -> None:
     corpus = args.work / f"corpus-{args.records}-seed1"
     if not corpus.exists():
         generate(corpus, args.records, 1)
-    changed = changed_copy(corpus, args.work / f"changed-{args.records}", round(1 / args.changed))
+    # the same last component: a file is reported (and cached) under the input's name, not its absolute path
+    edited = args.work / "changed" / corpus.name
+    changed = changed_copy(corpus, edited, round(1 / args.changed))
     first, full = args.work / "incremental-release", args.work / "full-release"
     for folder in (first, full):
         if folder.exists():
@@ -66,7 +69,7 @@ def main() -> None:
     shutil.copytree(first, full)
     runs = {}
     for name, out, extra in (("incremental rerun", first, []), ("full rerun", full, ["--full"])):
-        seconds, rss, _ = measure(PIPELINE + [str(args.work / f"changed-{args.records}"), "-o", str(out)]
+        seconds, rss, _ = measure(PIPELINE + [str(edited), "-o", str(out)]
                                        + workers + extra)
         runs[name] = seconds
         print(f"{name:17} {changed:>8,} changed  {seconds:7.1f} s  {args.records / seconds:7,.0f} records/s"
