@@ -90,10 +90,11 @@ def main() -> None:
   pipeline run corpus/ --engine dask --scheduler local --workers 2
   pipeline run corpus/ --engine dask --scheduler tcp://10.0.0.5:8786
   pipeline run corpus/ -o release-2/ --since release-1/   # only changed files processed
+  pipeline run s3://archive/corpus/ -o release/             # inputs by fsspec URL (pip install s3fs)
 
 Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
 3 the run failed (nothing written), 4 stopped by --max-rejects.""")
-@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1)  # paths, or fsspec URLs (s3://, gs://): kept as typed (pipeline/remote.py)
 @click.option("-o", "--out", default="output", show_default=True, type=click.Path(path_type=Path),
               help="Release folder; replaced as a whole, only when the run succeeds.")
 @click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI under which every minted IRI lives.")
@@ -141,7 +142,8 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
                 download_base, sparql_endpoint, allow_empty, since, full) -> None:
     """Convert, validate and publish records.
 
-    INPUTS are record files, or folders searched for *.txt (default: seeds/)."""
+    INPUTS are record files, or folders searched for *.txt (default: seeds/), as paths or as fsspec URLs
+    (s3://bucket/corpus/, gs://…; the protocol's package installed, e.g. s3fs)."""
     options = Options(base=base, lang=lang, shapes=shapes, strict=strict, max_rejects=max_rejects,
                       max_record_bytes=max_record_bytes, workers=workers, validator=validator,
                       batch_size=batch_size, title=title, license=license_, rights=rights,

@@ -17,6 +17,7 @@ from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shar
 from .cache import FILE as CACHE_FILE, INPUTS, Inputs, Writer, fingerprint, usable as cache_usable
 from .changes import FOLDER, NTRIPLES, change_set_for, version_iri
 from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
+from . import remote
 from .iris import Minter
 from .mapping import Mapper
 from .shards import write_shard
@@ -67,13 +68,14 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     Records whose file is unchanged since the previous release (the release in since, else the one in out)
     are taken from its record cache instead of being processed again, when it was made with the same code
     and options (cache.py); reuse=False processes every record. What is published is the same either way."""
-    inputs = [Path(item) for item in inputs]
+    inputs = [remote.as_input(item) for item in inputs]
     options.check()
     for item in inputs:
-        if not os.path.lexists(item):
-            raise InputError(f"input '{item}' does not exist; name a record file or a folder of *.txt records")
+        if not (remote.exists(item) if remote.is_url(item) else os.path.lexists(item)):
+            raise InputError(f"input '{remote.shown(str(item))}' does not exist; name a record file or a folder of "
+                             "*.txt records")
     out = resolve_out(out)
-    check_overlap(inputs, out)
+    check_overlap([item for item in inputs if not remote.is_url(item)], out)
     report = Report()
     since = resolve_out(since) if since is not None else None
     with Lock(out):

@@ -56,10 +56,14 @@ def discover(inputs: Iterable[str | Path]) -> Iterator[Found | Skipped]:
     Symlinks below a folder are followed only to files inside one of the inputs; symlinked folders are
     not followed (each would publish its records a second time); both, and unreadable folders and
     special files, are reported as skipped."""
-    items = [Path(item) for item in inputs]
-    roots = [Path(os.path.realpath(item)) for item in items]
+    from . import remote
+
+    items = [remote.as_input(item) for item in inputs]
+    roots = [Path(os.path.realpath(item)) for item in items if not remote.is_url(item)]
     for item in items:
-        if os.path.isdir(item):
+        if remote.is_url(item):
+            yield from remote.discover(item, clean_name)
+        elif os.path.isdir(item):
             yield from _walk(item, roots)
         elif os.path.isfile(item):
             yield Found(str(item), shown_name(item, None))
@@ -129,7 +133,11 @@ def shown_name(root: Path, relative: str | None) -> str:
         base = str(root)
     else:
         base = os.path.basename(os.path.abspath(root)) or str(root)
-    name = base if relative in (None, ".") else os.path.normpath(os.path.join(base, relative))
+    return clean_name(base if relative in (None, ".") else os.path.normpath(os.path.join(base, relative)))
+
+
+def clean_name(name: str) -> str:
+    """Undecodable bytes and control characters escaped, so that a name prints as one line."""
     name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
@@ -139,11 +147,16 @@ def read_sources(found: Iterable[Found | str | Path], *, max_bytes: int = DEFAUL
     A plain path is read and reported under its own name."""
     import stat as stat_module
 
+    from .remote import is_url, read
+
     for item in found:
         if not isinstance(item, Found):
             item = Found(str(item), str(item))
         if item.unread:
             yield _reject(item.name, None, "read", item.unread, code="read.symlink-outside")
+            continue
+        if is_url(item.path):
+            yield read(item, max_bytes)
             continue
         try:
             fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))

@@ -1,0 +1,74 @@
+"""Inputs named by fsspec URL: a corpus in memory:// (fsspec's in-memory file system) or behind file:// is
+discovered in the local walk's order, read under the same limits, and published byte for byte as the same
+files on the local disk."""
+
+from __future__ import annotations
+
+import pytest
+
+fsspec = pytest.importorskip("fsspec")
+
+from click.testing import CliRunner  # noqa: E402
+
+from pipeline import Options, run  # noqa: E402
+from pipeline.cli import main  # noqa: E402
+from pipeline.sources import InputError  # noqa: E402
+
+from .conftest import BASE, SEEDS  # noqa: E402
+from .test_release import snapshot  # noqa: E402
+
+DAY = "2026-12-01"
+
+
+@pytest.fixture()
+def memory_corpus():
+    """seeds/ copied to memory://archive/seeds (and a file that is not a record beside them)."""
+    fs = fsspec.filesystem("memory")
+    for path in sorted(SEEDS.rglob("*")):
+        if path.is_file():
+            fs.pipe_file(f"/archive/seeds/{path.relative_to(SEEDS).as_posix()}", path.read_bytes())
+    yield "memory://archive/seeds"
+    fs.rm("/archive", recursive=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_memory_corpus_publishes_the_local_corpus_bytes(tmp_path, memory_corpus, workers):
+    options = Options(base=BASE, date=DAY, workers=workers)
+    local = run([SEEDS], tmp_path / "local", options=options)
+    remote = run([memory_corpus], tmp_path / "remote", options=options)
+    assert (remote.read, remote.published, remote.rejected) == (local.read, local.published, local.rejected) != (0, 0, 0)
+    assert snapshot(tmp_path / "remote") == snapshot(tmp_path / "local")
+
+
+def test_a_file_url_is_the_local_path_with_its_symlink_policy(tmp_path):
+    options = Options(base=BASE, date=DAY, workers=1)
+    run([SEEDS / "rmrb"], tmp_path / "local", options=options)
+    run([(SEEDS / "rmrb").as_uri()], tmp_path / "url", options=options)
+    assert snapshot(tmp_path / "url") == snapshot(tmp_path / "local")
+
+
+def test_a_remote_file_over_the_size_limit_is_rejected_with_its_code(tmp_path, memory_corpus):
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/archive/seeds/rmrb/huge.txt", b"id: huge\n" + b"x" * 5000)
+    report = run([memory_corpus + "/rmrb"], tmp_path / "out", options=Options(base=BASE, workers=1, max_record_bytes=4096))
+    (reject,) = [r for r in report.rejects if r.file == "rmrb/huge.txt"]
+    assert reject.problems[0].code == "read.too-large"
+    assert report.read == report.published + report.rejected
+
+
+def test_missing_and_unknown_urls_are_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        run(["memory://nothing/here"], tmp_path / "out", options=Options(base=BASE))
+    with pytest.raises(InputError, match="fsspec knows"):
+        run(["nosuchprotocol://x/y"], tmp_path / "out", options=Options(base=BASE))
+    with pytest.raises(InputError) as raised:
+        run(["memory://someone:secret@nothing/here"], tmp_path / "out", options=Options(base=BASE))
+    assert "secret" not in str(raised.value)  # credentials in a URL never reach a message
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_keeps_a_url_as_typed(tmp_path, memory_corpus):
+    result = CliRunner().invoke(main, ["run", memory_corpus + "/rmrb", "-o", str(tmp_path / "out"), "--base", BASE,
+                                       "-q", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "published" in result.output and (tmp_path / "out" / "articles.nt").stat().st_size > 0
