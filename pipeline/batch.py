@@ -97,8 +97,8 @@ class BatchResult:
     shard: str
     manifest: str = ""   # one JSON line [sha256, file] per input file, in order
     agents: frozenset[str] = frozenset()  # the agents its published records name (for tags that name one)
-    # (file, sha256, encoded Piece) of each validated record, in order, for the next run's cache; the piece is
-    # None for a record taken from this run's cache (the parent copies it over)
+    # (file, sha256, encoded Piece, taken from the cache?) of each validated record, in order, for the next
+    # run's cache: a piece taken from the cache comes back as it was read (the parent does not fetch it again)
     pieces: tuple = ()
     sizes: tuple = ()    # each input's size in bytes (-1: not read)
 
@@ -132,19 +132,19 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
 
     batch = _Batch(context)
     outcomes: list[Outcome] = []
-    pieces: list[tuple[str, str, bytes | None]] = []
+    pieces: list[tuple[str, str, bytes, bool]] = []
     for position, source in enumerate(sources):
         data = None if isinstance(source, Reject) else source.data
-        piece = cached.get(position)
+        piece, blob = cached.get(position, (None, None))
         if piece is None:
             item = next(fresh)
             if not isinstance(item, Validated):
                 outcomes.append(Outcome("rejected", item.file, item.id, reject=dataclasses.replace(item, data=data)))
                 continue
             piece = piece_of(context, item)
-            pieces.append((source.file, shas[position], encode(piece)))
+            pieces.append((source.file, shas[position], encode(piece), False))
         else:
-            pieces.append((source.file, shas[position], None))
+            pieces.append((source.file, shas[position], blob, True))
         if position in job.excluded:
             outcomes.append(Outcome("excluded", piece.outcome.file, piece.outcome.id, data=data))
             continue

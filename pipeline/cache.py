@@ -129,8 +129,9 @@ class Reader:
         self.connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
                                           check_same_thread=False)
 
-    def pieces(self, sources: list, shas: list[str]) -> dict[int, Piece]:
-        """position -> the cached piece of each source the cache holds (by its name and SHA-256)."""
+    def pieces(self, sources: list, shas: list[str]) -> dict[int, tuple[Piece, bytes]]:
+        """position -> (the cached piece, as decoded and as stored) of each source the cache holds (by its
+        name and SHA-256)."""
         found = {}
         for position, (source, sha) in enumerate(zip(sources, shas)):
             if sha == "unread":
@@ -138,20 +139,9 @@ class Reader:
             try:
                 blob = self._blob(source.file, sha)
                 if blob is not None:
-                    found[position] = decode(blob)
+                    found[position] = decode(blob), blob
             except (sqlite3.Error, ValueError, TypeError, CompressionError):
                 continue
-        return found
-
-    def blobs(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
-        found = {}
-        for key in keys:
-            try:
-                blob = self._blob(*key)
-            except sqlite3.Error:
-                continue
-            if blob is not None:
-                found[key] = blob
         return found
 
     def _blob(self, name: str, sha: str) -> bytes | None:
@@ -160,27 +150,23 @@ class Reader:
 
 
 class Writer:
-    """The cache of the release being made, written by the run's parent in input order, the pieces taken
-    from the previous cache copied from it: a rerun's cache is byte-identical to a full run's."""
+    """The cache of the release being made, written by the run's parent in input order, each piece as the
+    batch sent it (processed, or as read from the previous cache): a rerun's cache is byte-identical to a
+    full run's."""
 
-    def __init__(self, path: Path, previous: Path | None):
+    def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.previous = Reader(str(previous)) if previous else None
         self.connection = sqlite3.connect(path)
         self.connection.execute("PRAGMA journal_mode = OFF")  # a staging file: the release swap is the commit
         self.connection.execute("PRAGMA synchronous = OFF")
         self.connection.execute(_SCHEMA)
 
     def add(self, pieces) -> int:
-        """pieces: (name, sha256, encoded piece, or None for one taken from the previous cache); returns
-        how many were taken."""
-        taken = [(name, sha) for name, sha, blob in pieces if blob is None]
-        copied = self.previous.blobs(taken) if taken else {}
+        """pieces: (name, sha256, encoded piece, taken from the previous cache?); returns how many were taken."""
         self.connection.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
-                                    ((name, sha, blob if blob is not None else copied[name, sha])
-                                     for name, sha, blob in pieces if blob is not None or (name, sha) in copied))
-        return len(taken)
+                                    ((name, sha, blob) for name, sha, blob, _ in pieces))
+        return sum(taken for *_, taken in pieces)
 
     def close(self) -> None:
         self.connection.commit()

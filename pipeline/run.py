@@ -80,14 +80,14 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     since = resolve_out(since) if since is not None else None
     with Lock(out):
         previous = inspect(out)
-        setup, cached = _setup_with_cache(options, out, previous, since, reuse, report)
+        setup = _setup_with_cache(options, out, previous, since, reuse, report)
         total = _count(inputs, progress) if progress else None
         try:
             with Staging(out) as staging, (engine or engine_for(options.workers)) as workers:
                 work = staging.path / ".work"
                 work.mkdir()
                 report.log_to(work)
-                records = Writer(staging.path / PUBLISHER / CACHE_FILE, cached)
+                records = Writer(staging.path / PUBLISHER / CACHE_FILE)
                 try:
                     read = _read_phase(inputs, setup, options, workers, work, report,
                                        Quarantine(staging.path / PUBLISHER / "rejects"), records,
@@ -111,12 +111,12 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
 
 
 def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Path | None, reuse: bool,
-                      report: Report) -> tuple[BatchSetup, Path | None]:
+                      report: Report) -> BatchSetup:
     """The workers' setup, naming the previous release's record cache when this run may use it (else
     report.cache_note says why not)."""
     setup = _setup(options)
     if not reuse:
-        return setup, None
+        return setup
     if since is not None:
         found = inspect(since)
         if not found.exists:
@@ -125,12 +125,12 @@ def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Pa
     elif previous.exists:
         folder, about = out, previous.about
     else:
-        return setup, None
+        return setup
     path, why = cache_usable(folder, about, fingerprint(setup))
     if path is None:
         report.cache_note = f"every record processed: {why}"
-        return setup, None
-    return replace(setup, cache=str(path)), path
+        return setup
+    return replace(setup, cache=str(path))
 
 
 def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, work: Path, report: Report,
