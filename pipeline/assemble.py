@@ -40,6 +40,7 @@ class PartitionResult:
     stats: Stats
     inconsistent: tuple[Result, ...]  # what the release-level check found on nodes several records describe
     shared: int                       # how many such nodes it looked at
+    sizes: tuple[tuple[int, int], ...] = ()  # (bucket, bytes) of each bucket in the N-Triples dump
 
 
 def partitions(published: int, shards: list[str], work: Path, base: str,
@@ -63,10 +64,13 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
     stats = Stats()
     shared: list[Triple] = []
     fragments = [dump.fragment(fragment_path(job.work, job.index, dump), prefixes) for dump in DUMPS]
+    sizes: list[tuple[int, int]] = []
     try:
         focus = ConceptFocus(job.base, job.agents)
-        for _, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
+        for bucket, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
             lines = focus.link(lines)
+            # for the bucket index of the N-Triples dump (changes.BucketIndex)
+            sizes.append((bucket, len(("\n".join(lines) + "\n").encode("utf-8"))))
             block = Block(lines, list(grouped(lines)))
             for fragment in fragments:
                 fragment.write(block)
@@ -77,7 +81,7 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
             fragment.close()
     subjects = {s for s, _, _ in shared}
     results = context.validator.across(shared, _objects_of(job, subjects)) if shared else []
-    return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects))
+    return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects), tuple(sizes))
 
 
 class ConceptFocus:

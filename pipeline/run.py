@@ -5,6 +5,7 @@ This module only wires the stages, the engine and the release folder; each lives
 from __future__ import annotations
 
 import datetime
+from array import array
 import os
 import shutil
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 from .assemble import assemble, partitions, write_partition
 from .batch import BatchJob, BatchResult, BatchSetup, process_batch, target_shard
 from .cache import FILE as CACHE_FILE, INPUTS, Inputs, Writer, fingerprint, usable as cache_usable
-from .changes import FOLDER, NTRIPLES, change_set_for, version_iri
+from .changes import FOLDER, INDEX, NTRIPLES, bucket_index, change_set_for, version_iri
 from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
 from . import remote
 from .iris import Minter
@@ -99,9 +100,10 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats, dump_sums = _write_phase(read, setup, options, workers, staging.path, work, report, progress)
+                stats, dump_sums, index = _write_phase(read, setup, options, workers, staging.path, work, report,
+                                                       progress)
                 info = Describe(options, _release_date(options, read, previous))
-                about = _finish(staging.path, work, report, stats, dump_sums, info, read, previous, out)
+                about = _finish(staging.path, work, report, stats, dump_sums, index, info, read, previous, out)
                 staging.publish(read=report.read, published=report.published, about=about)
         except _Stopped:
             pass
@@ -241,15 +243,17 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engine, staging: Path, work: Path,
-                 report: Report, progress) -> tuple[Stats, dict[str, str]]:
-    """Every dump written; returns what was counted and each dump's SHA-256."""
+                 report: Report, progress) -> tuple[Stats, dict[str, str], "array | None"]:
+    """Every dump written; returns what was counted, each dump's SHA-256 and the N-Triples dump's bucket
+    index (None if it does not fit the file: then the next change set is found line by line)."""
     agents = work / "agents.txt"  # for tags that name an agent (assemble.ConceptFocus)
     agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
     jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
     stats = Stats()
-    inconsistent = []
+    inconsistent, sizes = [], []
     for done, part in enumerate(engine.map(write_partition, jobs, setup=setup), start=1):
         stats.add(part.stats)
+        sizes += part.sizes
         inconsistent.extend(part.inconsistent)
         report.shared_checked += part.shared
         if progress:
@@ -257,7 +261,9 @@ def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engin
     if inconsistent:
         raise Inconsistent(_inconsistent_message(inconsistent))
     report.triples = stats.triples
-    return stats, assemble(staging, work, len(jobs), Prefixes(options.minted_base))
+    sums = assemble(staging, work, len(jobs), Prefixes(options.minted_base))
+    index = bucket_index(sizes)
+    return stats, sums, index if index[-1] == (staging / NTRIPLES).stat().st_size else None
 
 
 def _inconsistent_message(results: list) -> str:
@@ -282,7 +288,7 @@ def _release_date(options: Options, read: _Read, previous: Previous) -> str:
     return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
-def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: dict[str, str], info: Describe,
+def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: dict[str, str], index, info: Describe,
             read: _Read, previous: Previous, out: Path) -> dict:
     """The change set, the dataset description, README, citation, example queries, the publisher's report
     and SHA256SUMS, counted from the files; returns what the marker keeps for the next release."""
@@ -292,7 +298,10 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     files = {path.name: (path.stat().st_size, sums[path.name]) for path in dumps}
     version = version_iri(info.base, sums[NTRIPLES])
     change = change_set_for(staging, out, previous.about if previous.exists else {}, version=version,
-                            ntriples_sha=sums[NTRIPLES], base=info.base)
+                            ntriples_sha=sums[NTRIPLES], base=info.base, index=index,
+                            previous_index=out / PUBLISHER / INDEX)
+    if index is not None:
+        (staging / PUBLISHER / INDEX).write_bytes(index.tobytes())
     change_files = checksums(sorted((staging / FOLDER).glob("*")), root=staging) if change else {}
     sized = {name: ((staging / name).stat().st_size, sha) for name, sha in change_files.items()}
     sums.update(change_files)
@@ -320,7 +329,8 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     write_sha256sums(staging, {name: sums[name] for name in _public_files(staging)})
     return {"input_sha256": read.manifest.hexdigest(), "date": info.date, "counts": counts.as_dict(),
             "dumps": {name: sums[name] for name in DUMP_NAMED}, "changes": change_text,
-            "version": version, "change_set": change.as_dict() if change else None, "cache": read.cache}
+            "version": version, "change_set": change.as_dict() if change else None, "cache": read.cache,
+            "bucket_index": sha256_of(staging / PUBLISHER / INDEX) if index is not None else None}
 
 
 def _public_files(staging: Path) -> list[str]:
