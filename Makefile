@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/bin/python
-	$(BIN)/python -m pip install -q -e '.[test,dask]'
+	$(BIN)/python -m pip install -q -e '.[test,dask,remote]'
 	touch $@ $(VENV)/.installed
 
 $(VOCABULARIES)/.fetched: Makefile $(VENV)/bin/python

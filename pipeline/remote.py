@@ -46,7 +46,14 @@ def filesystem(url: str):
                          "(s3://, gs://, memory://, file://)") from None
 
 
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
 def exists(url: str) -> bool:
+    """Whether the URL names something; an http(s) URL is not asked before it is read (discover)."""
+    if _is_web(url):
+        return True
     fs, path = filesystem(url)
     try:
         return fs.exists(path)
@@ -59,6 +66,14 @@ def discover(url: str, shown_name) -> Iterator:
     local walk), reported as the URL's last part and the path below it."""
     from .sources import Found, InputError, Skipped
 
+    if _is_web(url):
+        # a page's links may lead to any host: an http(s) input is one file, fetched when read, never listed
+        if not url.split("?", 1)[0].lower().endswith(".txt"):
+            raise InputError(f"input '{shown(url)}': an http(s) URL must name one record file (*.txt), since a "
+                             "listing's links may lead anywhere; download the folder, or name it by s3://, gs:// "
+                             "or a local path")
+        yield Found(url, shown_name(url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]))
+        return
     fs, root = filesystem(url)
     root = root.rstrip("/")
     base = root.rsplit("/", 1)[-1] or root

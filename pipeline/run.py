@@ -78,7 +78,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     out = resolve_out(out)
     check_overlap([item for item in inputs if not remote.is_url(item)], out)
     report = Report()
-    since = resolve_out(since) if since is not None else None
+    since = Path(os.path.abspath(since)).resolve() if since is not None else None
     with Lock(out):
         previous = inspect(out)
         setup = _setup_with_cache(options, out, previous, since, reuse, report)
@@ -120,7 +120,10 @@ def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Pa
     if not reuse:
         return setup
     if since is not None:
-        found = inspect(since)
+        try:
+            found = inspect(since) if since.is_dir() else Previous(False)
+        except OutputError as error:
+            raise OutputError(f"--since '{since}' is not a release as this tool wrote it ({error})") from None
         if not found.exists:
             raise OutputError(f"--since '{since}' holds no release; name the folder of a release this tool wrote")
         folder, about = since, found.about

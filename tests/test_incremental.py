@@ -209,3 +209,16 @@ def test_the_cli_reports_reuse_and_refuses_since_with_full(tmp_path, monkeypatch
     assert f"{len(CORPUS)} unchanged records taken from the previous release, 0 processed" in second.output
     both = runner.invoke(main, ["run", "corpus", "-o", "out", "--since", "out", "--full"])
     assert both.exit_code == 2 and "contradict" in both.output
+
+
+def test_since_names_what_is_wrong_with_a_folder_that_is_not_a_release(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("a user's file", encoding="utf-8")
+    with pytest.raises(PipelineError, match="--since .* is not a release"):
+        run(["corpus"], tmp_path / "out", options=OPTIONS, since=tmp_path / "mine")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(PipelineError, match="holds no release"):
+        run(["corpus"], tmp_path / "out", options=OPTIONS, since=tmp_path / "file")
+    assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "a user's file"

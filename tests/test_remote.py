@@ -72,3 +72,42 @@ def test_the_cli_keeps_a_url_as_typed(tmp_path, memory_corpus):
                                        "-q", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "published" in result.output and (tmp_path / "out" / "articles.nt").stat().st_size > 0
+
+
+def test_an_http_listing_is_not_walked(tmp_path):
+    """A page's links may lead to any host: an http(s) input must name one record file, and a folder's URL is
+    refused before any request (the server below sees none)."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Listing(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+
+        def do_GET(self):
+            seen.append(self.path)
+            body = b'<a href="elsewhere/a.txt">a.txt</a>'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/corpus/"
+        with pytest.raises(InputError, match="must name one record file"):
+            run([url], tmp_path / "out", options=Options(base=BASE, workers=1))
+    finally:
+        server.shutdown()
+    assert seen == []
+    assert not (tmp_path / "out").exists()
