@@ -126,13 +126,18 @@ class Reader:
     a miss: the record is processed again."""
 
     def __init__(self, path: str):
-        self.connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
-                                          check_same_thread=False)
+        try:
+            self.connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                                              check_same_thread=False)
+        except sqlite3.Error:
+            self.connection = None  # gone since the run checked it (a --since release replaced meanwhile)
 
     def pieces(self, sources: list, shas: list[str]) -> dict[int, tuple[Piece, bytes]]:
         """position -> (the cached piece, as decoded and as stored) of each source the cache holds (by its
         name and SHA-256)."""
         found = {}
+        if self.connection is None:
+            return found
         for position, (source, sha) in enumerate(zip(sources, shas)):
             if sha == "unread":
                 continue

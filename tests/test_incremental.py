@@ -222,3 +222,11 @@ def test_since_names_what_is_wrong_with_a_folder_that_is_not_a_release(tmp_path,
     with pytest.raises(PipelineError, match="holds no release"):
         run(["corpus"], tmp_path / "out", options=OPTIONS, since=tmp_path / "file")
     assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "a user's file"
+
+
+def test_a_cache_that_is_gone_when_a_worker_opens_it_costs_only_speed(tmp_path):
+    from pipeline.cache import Reader
+    from pipeline.sources import Source
+
+    reader = Reader(str(tmp_path / "gone" / "records.sqlite"))
+    assert reader.pieces([Source("corpus/a.txt", b"x")], ["0" * 64]) == {}
