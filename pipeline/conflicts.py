@@ -119,21 +119,19 @@ def claim_lines(batch: BatchResult, later: dict[int, tuple[str, bool, bool]], la
     is for a first printing, as alternatives (title) or not at all (dates) for a later one that disagrees;
     and of its container, unless an earlier record named it otherwise (then its own naming, as a note
     on its printing). The parent writes these, in input order, so no batch is processed twice."""
+    from .batch import rows
     from .mapping import as_later_printing
-    from .shards import bucket_of
-    from .terms import nt_line
 
     lines = []
     for position, outcome in enumerate(batch.outcomes):
         if outcome.kind != "published":
             continue
-        triples = list(outcome.claims)
         if position in later:
             _, title, dates = later[position]
-            triples = as_later_printing(triples, triples[0][0], title, dates)
-        if position in later_containers:
-            triples += mapper.container_notes(*outcome.container_note)
+            claims = list(outcome.claims)
+            lines += rows(as_later_printing(claims, claims[0][0], title, dates))
         else:
-            triples += outcome.container_claims
-        lines += [(bucket_of(s), nt_line((s, p, o))) for s, p, o in triples]
+            lines += outcome.claim_rows
+        lines += rows(mapper.container_notes(*outcome.container_note)) if position in later_containers \
+            else outcome.container_rows
     return lines
