@@ -124,6 +124,8 @@ class Piece:
 def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
     """Read, parse, map and validate one batch (a record the cache holds is taken from it); write its
     published lines into a shard."""
+    from .cache import encode  # cache imports this module
+
     sources = list(read_sources((Found(path, name, unread) for path, name, unread in job.files),
                                 max_bytes=context.setup.max_record_bytes))
     shas = [hashlib.sha256(source.data).hexdigest() if not isinstance(source, Reject) else "unread"
@@ -132,8 +134,6 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
     # every stage yields one item per input, in order
     fresh = iter(context.validator(context.mapper(parse(
         source for position, source in enumerate(sources) if position not in cached))))
-    from .cache import encode
-
     batch = _Batch(context)
     outcomes: list[Outcome] = []
     pieces: list[tuple[str, str, bytes, bool]] = []

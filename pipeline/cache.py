@@ -4,7 +4,7 @@ piece (batch.Piece) by its file's name and SHA-256, valid only under the same co
 A cache changes how fast a run is, never what it publishes: a piece is a pure function of the file's name and
 bytes under one fingerprint, so a record taken from the cache is what processing it again would give. A cache
 that is missing, damaged, edited since its run (its SHA-256 is in the release marker) or made under another
-fingerprint is not used, and the run says why (Report.notices)."""
+fingerprint is not used, and the run says why (Report.cache_note)."""
 
 from __future__ import annotations
 
