@@ -102,3 +102,19 @@ def test_a_local_cluster_listens_on_loopback_only():
         opened = _listening() - before
     assert len(opened) >= 3  # the scheduler, its HTTP server, the workers
     assert {address for address, _ in opened} <= loopback, opened
+
+
+def test_a_rerun_on_a_dask_cluster_takes_unchanged_records_from_the_cache(local_release, tmp_path):
+    """The workers open the previous release's record cache themselves (spawned, not forked from the run)."""
+    import shutil
+
+    local, expected = local_release
+    shutil.copytree(local, tmp_path / "out")
+    with DaskEngine("local", workers=2) as engine:
+        report = run(INPUTS, tmp_path / "out", options=Options(base=BASE, batch_size=7), engine=engine)
+    # every record that was validated comes from the cache: the published, and those the parent then found
+    # to conflict with an earlier printing
+    conflicting = sum(r.problems[0].code == "conflict.same-book" for r in expected.rejects)
+    assert report.reused == expected.published + conflicting > expected.published
+    assert report.read - report.reused == expected.rejected - conflicting  # the rejects are read again
+    assert snapshot(tmp_path / "out") == snapshot(local)
