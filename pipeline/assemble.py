@@ -69,7 +69,7 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
         focus = ConceptFocus(job.base, job.agents)
         for bucket, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
             lines = focus.link(lines)
-            # for the bucket index of the N-Triples dump (changes.BucketIndex)
+            # for the bucket index of the N-Triples dump (changes.bucket_index)
             sizes.append((bucket, len(("\n".join(lines) + "\n").encode("utf-8"))))
             block = Block(lines, list(grouped(lines)))
             for fragment in fragments:

@@ -82,8 +82,8 @@ def change_set_for(staging: Path, out: Path, previous: dict, *, version: str, nt
     """changes/ in staging against the release in out that it replaces (previous: what out's marker
     remembered), read before out is replaced. None for a first release, or when out's N-Triples dump is not
     the one its marker recorded (edited, removed): a change set must not vouch for a file the tool did not
-    write. With both dumps' bucket indexes (index: this one's; previous_index: the file of out's), buckets
-    whose bytes are the same are skipped unread line by line."""
+    write. With both dumps' bucket indexes (index: this one's; previous_index: the file of out's), the dumps
+    are compared a bucket at a time as bytes, and only the buckets that differ line by line."""
     before = (previous.get("dumps") or {}).get(NTRIPLES)
     if not before:
         return None

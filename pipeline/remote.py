@@ -1,6 +1,6 @@
-"""Inputs named by fsspec URL (s3://, gs://, memory://, http(s) listings…): discovery below them in the local
-walk's order, and each file's bytes under the same size limit. A file:// URL is a local path, so the local
-discovery and its symlink policy apply to it."""
+"""Inputs named by fsspec URL (s3://, gs://, memory://; an http(s) URL names one file): discovery below them in
+the local walk's order, and each file's bytes under the same size limit. A file:// URL is a local path, so the
+local discovery and its symlink policy apply to it."""
 
 from __future__ import annotations
 

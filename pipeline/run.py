@@ -5,9 +5,9 @@ This module only wires the stages, the engine and the release folder; each lives
 from __future__ import annotations
 
 import datetime
-from array import array
 import os
 import shutil
+from array import array
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -89,12 +89,14 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                 work.mkdir()
                 report.log_to(work)
                 records = Writer(staging.path / PUBLISHER / CACHE_FILE)
+                manifest = Inputs(staging.path / PUBLISHER / INPUTS)
                 try:
                     read = _read_phase(inputs, setup, options, workers, work, report,
-                                       Quarantine(staging.path / PUBLISHER / "rejects"), records,
-                                       Inputs(staging.path / PUBLISHER / INPUTS), progress, total)
+                                       Quarantine(staging.path / PUBLISHER / "rejects"), records, manifest,
+                                       progress, total)
                 finally:
                     records.close()
+                    manifest.close()
                 read.cache = {"fingerprint": fingerprint(setup), "sha256": sha256_of(records.path)}
                 if report.published == 0 and previous.published and not options.allow_empty:
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
@@ -168,7 +170,6 @@ def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, wor
             progress("records", report.read, total)
     claims.flush()
     printings.close()
-    manifest.close()
     return read
 
 
