@@ -16,7 +16,8 @@ from .metadata import Stats, hash_into
 from .iris import Minter
 from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
 from .shacl import Result
-from .shards import BUCKETS, read_buckets
+from .remote import is_url
+from .shards import BUCKETS, open_file, read_buckets, remove, size_of
 from .terms import Triple
 from .vocab import FOAF, SKOS
 
@@ -43,7 +44,7 @@ class PartitionResult:
     sizes: tuple[tuple[int, int], ...] = ()  # (bucket, bytes) of each bucket in the N-Triples dump
 
 
-def partitions(published: int, shards: list[str], work: Path, base: str,
+def partitions(published: int, shards: list[str], work: str, base: str,
                targets: list[str] = (), agents: str | None = None) -> list[PartitionJob]:
     """Counted in records, not shard bytes, so that the gzip members (one per partition) depend on the
     input alone, not on batch sizes or workers."""
@@ -67,7 +68,7 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
     sizes: list[tuple[int, int]] = []
     try:
         focus = ConceptFocus(job.base, job.agents)
-        for bucket, lines, repeated in read_buckets([Path(s) for s in job.shards], job.first, job.last):
+        for bucket, lines, repeated in read_buckets(list(job.shards), job.first, job.last):
             lines = focus.link(lines)
             # for the bucket index of the N-Triples dump (changes.bucket_index)
             sizes.append((bucket, len(("\n".join(lines) + "\n").encode("utf-8"))))
@@ -112,7 +113,7 @@ _PREF_LABEL, _FOCUS = SKOS.prefLabel, FOAF.focus
 
 def _agents(path: str) -> frozenset[str]:
     """Read per partition, not cached: a later run in the same process may reuse the path."""
-    with open(path, encoding="utf-8") as stream:
+    with open_file(path, "r", encoding="utf-8", newline="\n") as stream:
         return frozenset(line.rstrip("\n") for line in stream)
 
 
@@ -131,7 +132,7 @@ def _shared_triples(groups, repeated: set[str]) -> Iterator[Triple]:
 def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:
     """predicate -> the shared nodes that some record has as its object (for sh:targetObjectsOf)."""
     found: dict[str, set[str]] = {}
-    for _, lines, _ in read_buckets([Path(t) for t in job.targets], job.first, job.last):
+    for _, lines, _ in read_buckets(list(job.targets), job.first, job.last):
         for line in lines:
             node, predicate = line.rsplit(" ", 1)
             if node in subjects:
@@ -139,7 +140,7 @@ def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:
     return found
 
 
-def assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> dict[str, str]:
+def assemble(staging: Path, work: str, parts: int, prefixes: Prefixes) -> dict[str, str]:
     """Join the fragments of every partition, in order, into the dumps, with their companion files; returns
     each dump's SHA-256, taken from the fragments as they are joined. One thread per dump: copying and
     hashing let go of the GIL (measured on the 3 GB of a 100k release: joined one dump after the other
@@ -149,7 +150,7 @@ def assemble(staging: Path, work: Path, parts: int, prefixes: Prefixes) -> dict[
     return {dump.name: digest for dump, digest in zip(DUMPS, sums)}
 
 
-def _join(staging: Path, work: Path, parts: int, prefixes: Prefixes, dump) -> str:
+def _join(staging: Path, work: str, parts: int, prefixes: Prefixes, dump) -> str:
     digest = hashlib.sha256()
     with open(staging / dump.name, "wb") as out:
         def put(data: bytes) -> None:
@@ -159,14 +160,19 @@ def _join(staging: Path, work: Path, parts: int, prefixes: Prefixes, dump) -> st
         put(dump.header(prefixes))
         written = False
         for index in range(parts):
-            fragment = Path(fragment_path(work, index, dump))
-            if fragment.stat().st_size:
+            fragment = fragment_path(work, index, dump)
+            if size_of(fragment):
                 if written:
                     put(dump.separator)
-                hash_into(digest, fragment)
-                _append(out, fragment)
+                if is_url(fragment):  # in --scratch: copied through this process, hashed on the way
+                    with open_file(fragment, "rb") as stream:
+                        while chunk := stream.read(1 << 22):
+                            put(chunk)
+                else:
+                    hash_into(digest, Path(fragment))
+                    _append(out, Path(fragment))
                 written = True
-            fragment.unlink()
+            remove(fragment)
         put(dump.footer())
     for name, data in dump.companions(prefixes).items():
         (staging / name).write_bytes(data)

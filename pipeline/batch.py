@@ -154,8 +154,8 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             continue
         outcomes.append(batch.add(piece))
     shard = os.path.join(job.work, f"shard-{job.number:07d}.nt")
-    write_shard(Path(shard), batch.lines)
-    write_shard(Path(target_shard(shard)), sorted(batch.targets))
+    write_shard(shard, batch.lines)
+    write_shard(target_shard(shard), sorted(batch.targets))
     manifest = "".join(json.dumps([sha, source.file], ensure_ascii=False) + "\n" for sha, source in zip(shas, sources))
     return BatchResult(job, tuple(outcomes), shard, manifest, frozenset(batch.agents), pieces=tuple(pieces),
                        sizes=tuple(

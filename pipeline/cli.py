@@ -88,7 +88,7 @@ def main() -> None:
   pipeline run one.txt other-folder/ --strict --max-rejects 10
   pipeline run corpus/ --version-label 2.1 --source-url 'https://archive.example/articles/{id}'
   pipeline run corpus/ --engine dask --scheduler local --workers 2
-  pipeline run corpus/ --engine dask --scheduler tcp://10.0.0.5:8786
+  pipeline run corpus/ --engine dask --scheduler tcp://10.0.0.5:8786 --scratch s3://bucket/tmp/
   pipeline run corpus/ -o release-2/ --since release-1/   # only changed files processed
   pipeline run s3://archive/corpus/ -o release/             # inputs by fsspec URL (pip install s3fs)
 
@@ -137,9 +137,11 @@ Exit codes: 0 all published, 1 some records rejected, 2 bad arguments,
               help="A previous release whose unchanged records are reused, not processed again "
                    "[default: the release in --out, when made with the same options].")
 @click.option("--full", is_flag=True, help="Process every record; reuse nothing from a previous release.")
+@click.option("--scratch", help="fsspec URL (s3://bucket/tmp/, a shared folder as file://…) where shards go, for "
+                                "workers that cannot see this machine's disk [default: beside the output].")
 def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record_bytes, workers, engine_name,
                 scheduler, validator, batch_size, quiet, title, license_, rights, version_label, authorities, source_url, publisher, date,
-                download_base, sparql_endpoint, allow_empty, since, full) -> None:
+                download_base, sparql_endpoint, allow_empty, since, full, scratch) -> None:
     """Convert, validate and publish records.
 
     INPUTS are record files, or folders searched for *.txt (default: seeds/), as paths or as fsspec URLs
@@ -160,7 +162,7 @@ def run_command(inputs, out, base, lang, shapes, strict, max_rejects, max_record
         if since and full:
             raise OptionError("--since and --full contradict each other; leave one out")
         report = run(inputs or ("seeds",), out, options=options, progress=bar, engine=engine, since=since,
-                     reuse=not full)
+                     reuse=not full, scratch=scratch)
     except PipelineError as error:
         raise Failed(f"{error}\n{_untouched(out)}", error.exit_code) from error
     except OSError as error:  # the disk: full, read-only, gone

@@ -27,7 +27,7 @@ def as_input(item: str | Path) -> str | Path:
     return Path(item)
 
 
-def filesystem(url: str):
+def filesystem(url: str, *, what: str = "input"):
     """(fsspec file system, path on it) for a URL; InputError when fsspec, or the package the protocol
     needs (s3fs, gcsfs…), is not installed."""
     from .sources import InputError
@@ -35,14 +35,14 @@ def filesystem(url: str):
     try:
         import fsspec.core
     except ImportError:
-        raise InputError(f"input '{shown(url)}' is a URL: reading URLs needs fsspec; "
+        raise InputError(f"{what} '{shown(url)}' is a URL: reading URLs needs fsspec; "
                          "pip install 'zh-articles-pipeline[remote]'") from None
     try:
         return fsspec.core.url_to_fs(url)
     except ImportError as error:
-        raise InputError(f"input '{shown(url)}' needs a package fsspec names: {error}") from None
+        raise InputError(f"{what} '{shown(url)}' needs a package fsspec names: {error}") from None
     except ValueError as error:
-        raise InputError(f"input '{shown(url)}': {error}; name a folder or file by a URL fsspec knows "
+        raise InputError(f"{what} '{shown(url)}': {error}; name a folder or file by a URL fsspec knows "
                          "(s3://, gs://, memory://, file://)") from None
 
 

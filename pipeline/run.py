@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+from contextlib import ExitStack
 from array import array
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -21,12 +22,12 @@ from .conflicts import Printings, claim_lines, conflict_reject, container_disagr
 from . import remote
 from .iris import Minter
 from .mapping import Mapper
-from .shards import write_shard
+from .shards import Scratch, open_file, write_shard
 from .engine import Engine, engine_for, run_here
 from .metadata import (Describe, Stats, checksums, sha256_of, dataset_jsonld, version_triples, void_triples, write_dataset,
                        write_sha256sums, write_void)
 from .options import Options
-from .problems import PipelineError
+from .problems import OptionError, PipelineError
 from .sources import Found, InputError, Skipped, discover
 from .readme import Counts, changes, citation_cff, placeholders, readme
 from .release import PUBLISHER, Lock, OutputError, Previous, Quarantine, Staging, check_overlap, inspect, resolve_out
@@ -63,12 +64,13 @@ class Inconsistent(PipelineError):
 
 def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Options(),
         progress: Progress | None = None, engine: Engine | None = None, since: str | Path | None = None,
-        reuse: bool = True) -> Report:
+        reuse: bool = True, scratch: str | None = None) -> Report:
     """Publish every record under inputs into the folder out; returns the report of what happened.
 
     Records whose file is unchanged since the previous release (the release in since, else the one in out)
     are taken from its record cache instead of being processed again, when it was made with the same code
-    and options (cache.py); reuse=False processes every record. What is published is the same either way."""
+    and options (cache.py); reuse=False processes every record. What is published is the same either way.
+    Shards and fragments go into the staging folder, or below the fsspec URL scratch (shards.Scratch)."""
     inputs = [remote.as_input(item) for item in inputs]
     options.check()
     for item in inputs:
@@ -79,19 +81,24 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     check_overlap([item for item in inputs if not remote.is_url(item)], out)
     report = Report()
     since = Path(os.path.abspath(since)).resolve() if since is not None else None
+    engine = engine or engine_for(options.workers)
+    if scratch and scratch.lower().startswith("memory://") and engine.workers != 1:
+        raise OptionError("--scratch memory://… lives in this process only, and other processes write the shards; "
+                          "name a URL every worker reaches (s3://…, a shared folder), or pass --workers 1")
     with Lock(out):
         previous = inspect(out)
         setup = _setup_with_cache(options, out, previous, since, reuse, report)
         total = _count(inputs, progress) if progress else None
         try:
-            with Staging(out) as staging, (engine or engine_for(options.workers)) as workers:
+            with Staging(out) as staging, engine as workers, ExitStack() as stack:
                 work = staging.path / ".work"
                 work.mkdir()
                 report.log_to(work)
+                shared = stack.enter_context(Scratch(scratch, work))
                 records = Writer(staging.path / PUBLISHER / CACHE_FILE)
                 manifest = Inputs(staging.path / PUBLISHER / INPUTS)
                 try:
-                    read = _read_phase(inputs, setup, options, workers, work, report,
+                    read = _read_phase(inputs, setup, options, workers, work, shared.path, report,
                                        Quarantine(staging.path / PUBLISHER / "rejects"), records, manifest,
                                        progress, total)
                 finally:
@@ -102,8 +109,8 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats, dump_sums, index = _write_phase(read, setup, options, workers, staging.path, work, report,
-                                                       progress)
+                stats, dump_sums, index = _write_phase(read, setup, options, workers, staging.path, shared.path,
+                                                       report, progress)
                 info = Describe(options, _release_date(options, read, previous))
                 about = _finish(staging.path, work, report, stats, dump_sums, index, info, read, previous, out)
                 staging.publish(read=report.read, published=report.published, about=about)
@@ -140,20 +147,21 @@ def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Pa
     return replace(setup, cache=str(path))
 
 
-def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, work: Path, report: Report,
-                quarantine: Quarantine, records: Writer, manifest: Inputs, progress, total) -> _Read:
+def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, work: Path, shared: str,
+                report: Report, quarantine: Quarantine, records: Writer, manifest: Inputs, progress, total) -> _Read:
+    """work: the parent's own folder; shared: where shards go (work, or below --scratch)."""
     import hashlib
 
-    jobs = (BatchJob(number, tuple(chunk), str(work))
+    jobs = (BatchJob(number, tuple(chunk), shared)
             for number, chunk in enumerate(_batched(_found(inputs, report), options.batch_size)))
     printings = Printings(work / "manifest.txt")
     read = _Read(manifest=hashlib.sha256())
-    claims = _Claims(work, read.shards)
+    claims = _Claims(shared, read.shards)
     notes = Mapper(Minter(options.base), lang=options.lang)  # a renamed container's naming, on its printing
     for batch in engine.map(process_batch, jobs, setup=setup):
         conflicts = printings.conflicts(batch)
         if conflicts:  # the conflicting records are already in the shard: write it again, here, without them
-            batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, str(work),
+            batch = run_here(process_batch, BatchJob(batch.job.number, batch.job.files, shared,
                                                      frozenset(conflicts)), setup=setup)
         later = printings.disagreements(batch, conflicts)
         renamed = printings.container_disagreements(batch, conflicts)
@@ -184,7 +192,7 @@ class _Claims:
     """What records say of their works, written by the parent into shards of their own: one per
     CLAIMS_PER_SHARD records, not one per batch, since every partition reads the index of every shard."""
 
-    def __init__(self, work: Path, shards: list[str]):
+    def __init__(self, work: str, shards: list[str]):
         self.work, self.shards = work, shards
         self.lines: list[tuple[int, str]] = []
         self.records = 0
@@ -197,9 +205,9 @@ class _Claims:
 
     def flush(self) -> None:
         if self.lines:
-            path = self.work / f"claims-{len(self.shards):07d}.nt"
+            path = os.path.join(self.work, f"claims-{len(self.shards):07d}.nt")
             write_shard(path, self.lines)
-            self.shards.append(str(path))
+            self.shards.append(path)
         self.lines, self.records = [], 0
 
 
@@ -246,13 +254,14 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engine, staging: Path, work: Path,
+def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engine, staging: Path, work: str,
                  report: Report, progress) -> tuple[Stats, dict[str, str], "array | None"]:
     """Every dump written; returns what was counted, each dump's SHA-256 and the N-Triples dump's bucket
     index (None if it does not fit the file: then the next change set is found line by line)."""
-    agents = work / "agents.txt"  # for tags that name an agent (assemble.ConceptFocus)
-    agents.write_text("".join(f"{iri}\n" for iri in sorted(read.agents)), encoding="utf-8")
-    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, str(agents))
+    agents = os.path.join(work, "agents.txt")  # for tags that name an agent (assemble.ConceptFocus)
+    with open_file(agents, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write("".join(f"{iri}\n" for iri in sorted(read.agents)))
+    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, agents)
     stats = Stats()
     inconsistent, sizes = [], []
     for done, part in enumerate(engine.map(write_partition, jobs, setup=setup), start=1):

@@ -214,7 +214,9 @@ class Dump:
         return {}
 
     def fragment(self, path: str, prefixes: Prefixes) -> "Fragment":
-        return Fragment(open(path, "w", encoding="utf-8", newline="\n"), self, prefixes)
+        from .shards import open_file
+
+        return Fragment(open_file(path, "w", encoding="utf-8", newline="\n"), self, prefixes)
 
     def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
         raise NotImplementedError
@@ -262,7 +264,9 @@ def gzip_text(path: str | Path) -> "_Utf8":
     no timestamp (reruns are byte-identical). Close it to close both the gzip stream and the file."""
     from isal import igzip
 
-    raw = igzip.IGzipFile(filename="", fileobj=open(path, "wb"), mode="wb", compresslevel=GzipNTriples.LEVEL,
+    from .shards import open_file
+
+    raw = igzip.IGzipFile(filename="", fileobj=open_file(path, "wb"), mode="wb", compresslevel=GzipNTriples.LEVEL,
                           mtime=0)
     return _Utf8(raw)
 

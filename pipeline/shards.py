@@ -1,8 +1,11 @@
-"""Intermediate storage of a run: each batch's N-Triples lines in a shard file, bucketed by subject.
-Buckets let the final sort and deduplication run in parallel pieces of bounded size, in a fixed order."""
+"""Intermediate storage of a run: each batch's N-Triples lines in a shard file, bucketed by subject, in the
+staging folder or under a --scratch URL every worker reaches (Scratch). Buckets let the final sort and
+deduplication run in parallel pieces of bounded size, in a fixed order."""
 
 from __future__ import annotations
 
+import os
+import uuid
 import zlib
 from array import array
 from pathlib import Path
@@ -15,14 +18,88 @@ def bucket_of(subject: str) -> int:
     return zlib.crc32(subject.encode("utf-8")) % BUCKETS
 
 
-def write_shard(path: Path, lines: Iterable[tuple[int, str]]) -> int:
+class Scratch:
+    """Where a run's shards and fragments go: the staging folder's .work, or with a URL a folder of the run's
+    own below it (a new, unique name), which every worker must reach, and which is removed when the run ends
+    (nothing else below the URL is touched)."""
+
+    PREFIX = "zh-articles-scratch-"
+
+    def __init__(self, url: str | None, local: Path):
+        self.fs = None
+        if url is None:
+            self.path = str(local)
+            return
+        from .remote import filesystem
+
+        self.fs, root = filesystem(url, what="--scratch")
+        self.folder = f"{root.rstrip('/')}/{self.PREFIX}{uuid.uuid4().hex}"
+        self.fs.makedirs(self.folder, exist_ok=False)
+        self.path = self.fs.unstrip_protocol(self.folder)
+
+    def __enter__(self) -> "Scratch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fs is not None and self.fs.exists(self.folder):
+            self.fs.rm(self.folder, recursive=True)
+
+
+def open_file(path: str | Path, mode: str, **text):
+    """A file of the run's intermediate storage, local or at an fsspec URL."""
+    from .remote import is_url
+
+    if is_url(str(path)):
+        import fsspec
+
+        return fsspec.open(str(path), mode, **text).open()
+    return open(path, mode, **text)
+
+
+def read_range(path: str | Path, start: int, end: int) -> bytes:
+    from .remote import is_url
+
+    if is_url(str(path)):
+        import fsspec.core
+
+        fs, inside = fsspec.core.url_to_fs(str(path))
+        return fs.cat_file(inside, start=start, end=end)
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        return stream.read(end - start)
+
+
+def size_of(path: str | Path) -> int:
+    from .remote import is_url
+
+    if is_url(str(path)):
+        import fsspec.core
+
+        fs, inside = fsspec.core.url_to_fs(str(path))
+        return fs.size(inside)
+    return os.stat(path).st_size
+
+
+def remove(path: str | Path) -> None:
+    from .remote import is_url
+
+    if is_url(str(path)):
+        import fsspec.core
+
+        fs, inside = fsspec.core.url_to_fs(str(path))
+        fs.rm_file(inside)
+    else:
+        os.unlink(path)
+
+
+def write_shard(path: str | Path, lines: Iterable[tuple[int, str]]) -> int:
     """Write (bucket, line) pairs grouped by bucket, with an index of where each bucket starts."""
     by_bucket: dict[int, list[str]] = {}
     for bucket, line in lines:
         by_bucket.setdefault(bucket, []).append(line)
     offsets = array("q", [0] * (BUCKETS + 1))
     position = 0
-    with open(path, "wb") as stream:
+    with open_file(path, "wb") as stream:
         for bucket in range(BUCKETS):
             offsets[bucket] = position
             if bucket in by_bucket:
@@ -30,19 +107,21 @@ def write_shard(path: Path, lines: Iterable[tuple[int, str]]) -> int:
                 stream.write(data)
                 position += len(data)
         offsets[BUCKETS] = position
-    with open(f"{path}.idx", "wb") as stream:
-        offsets.tofile(stream)
+    with open_file(f"{path}.idx", "wb") as stream:
+        stream.write(offsets.tobytes())
     return sum(len(v) for v in by_bucket.values())
 
 
-def read_offsets(path: Path) -> array:
+def read_offsets(path: str | Path) -> array:
     offsets = array("q")
-    with open(f"{path}.idx", "rb") as stream:
-        offsets.fromfile(stream, BUCKETS + 1)
+    with open_file(f"{path}.idx", "rb") as stream:
+        offsets.frombytes(stream.read())
+    if len(offsets) != BUCKETS + 1:
+        raise ValueError(f"shard index {path}.idx is cut short")
     return offsets
 
 
-def read_buckets(shards: list[Path], first: int, last: int) -> Iterator[tuple[int, list[str], set[str]]]:
+def read_buckets(shards: list, first: int, last: int) -> Iterator[tuple[int, list[str], set[str]]]:
     """(bucket, its sorted unique lines from every shard, the lines found more than once) for buckets
     first..last-1."""
     pieces: dict[int, list[bytes]] = {}
@@ -51,9 +130,7 @@ def read_buckets(shards: list[Path], first: int, last: int) -> Iterator[tuple[in
         start, end = offsets[first], offsets[last]
         if start == end:
             continue
-        with open(shard, "rb") as stream:
-            stream.seek(start)
-            data = stream.read(end - start)
+        data = read_range(shard, start, end)
         for bucket in range(first, last):
             a, b = offsets[bucket] - start, offsets[bucket + 1] - start
             if a != b:

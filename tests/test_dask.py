@@ -118,3 +118,17 @@ def test_a_rerun_on_a_dask_cluster_takes_unchanged_records_from_the_cache(local_
     assert report.reused == expected.published + conflicting > expected.published
     assert report.read - report.reused == expected.rejected - conflicting  # the rejects are read again
     assert snapshot(tmp_path / "out") == snapshot(local)
+
+
+def test_a_dask_cluster_with_shards_below_a_scratch_url_publishes_the_local_bytes(local_release, tmp_path):
+    """The workers write the shards and fragments through fsspec below --scratch (a file:// URL here, as
+    a cluster's shared folder would be), the parent joins them from there, and removes its folder."""
+    local, expected = local_release
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with DaskEngine("local", workers=2) as engine:
+        report = run(INPUTS, tmp_path / "out", options=Options(base=BASE, batch_size=5), engine=engine,
+                     scratch=scratch.as_uri())
+    assert snapshot(tmp_path / "out") == snapshot(local)
+    assert report.read == expected.read == report.published + report.rejected
+    assert list(scratch.iterdir()) == []

@@ -111,3 +111,43 @@ def test_an_http_listing_is_not_walked(tmp_path):
         server.shutdown()
     assert seen == []
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- shards below --scratch
+
+def test_shards_below_a_memory_scratch_give_the_same_release_and_are_removed(tmp_path):
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/scratch/keep.txt", b"a user's file")
+    options = Options(base=BASE, date=DAY, workers=1)
+    run([SEEDS], tmp_path / "local", options=options)
+    run([SEEDS], tmp_path / "scratched", options=options, scratch="memory://scratch")
+    assert snapshot(tmp_path / "scratched") == snapshot(tmp_path / "local")
+    assert [entry["name"] for entry in fs.ls("/scratch")] == ["/scratch/keep.txt"]  # its own folder is gone
+    fs.rm("/scratch", recursive=True)
+
+
+def test_a_stopped_run_removes_its_scratch_folder_too(tmp_path):
+    from .conftest import ROOT
+
+    fs = fsspec.filesystem("memory")
+    report = run([ROOT / "tests" / "fixtures" / "bad"], tmp_path / "out", options=Options(base=BASE, workers=1,
+                 max_rejects=0), scratch="memory://stopped")
+    assert report.stopped and not fs.ls("/stopped")
+    fs.rm("/stopped", recursive=True)
+
+
+def test_a_memory_scratch_with_worker_processes_is_refused_before_anything_is_read(tmp_path):
+    from pipeline.problems import OptionError
+
+    with pytest.raises(OptionError, match="every worker reaches"):
+        run([SEEDS], tmp_path / "out", options=Options(base=BASE, workers=2), scratch="memory://x")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_takes_a_scratch_url(tmp_path):
+    scratch = tmp_path / "shared-scratch"
+    scratch.mkdir()
+    result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "out"), "--base", BASE,
+                                       "-q", "--workers", "2", "--scratch", scratch.as_uri()])
+    assert result.exit_code == 0, result.output
+    assert list(scratch.iterdir()) == []
