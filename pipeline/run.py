@@ -82,6 +82,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     report = Report()
     since = Path(os.path.abspath(since)).resolve() if since is not None else None
     engine = engine or engine_for(options.workers)
+    _check_scratch(scratch, inputs, out)
     if scratch and scratch.lower().startswith("memory://") and engine.workers != 1:
         raise OptionError("--scratch memory://… lives in this process only, and other processes write the shards; "
                           "name a URL every worker reaches (s3://…, a shared folder), or pass --workers 1")
@@ -119,6 +120,22 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
         finally:
             report.close_logs()
     return report
+
+
+def _check_scratch(scratch: str | None, inputs: list, out: Path) -> None:
+    """A local --scratch must be outside the inputs (the next run would find agents.txt there) and outside
+    OUT (the release replaces that folder as a whole)."""
+    if not scratch:
+        return
+    local = remote.as_input(scratch)
+    if remote.is_url(local):
+        return
+    folder = Path(os.path.abspath(local)).resolve()
+    for item in [*(i for i in inputs if not remote.is_url(i)), out]:
+        held = Path(item).resolve()
+        if folder == held or held in folder.parents:
+            raise OptionError(f"--scratch '{scratch}' is inside '{item}'; name a folder outside the inputs and "
+                              "the output")
 
 
 def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Path | None, reuse: bool,

@@ -151,3 +151,13 @@ def test_the_cli_takes_a_scratch_url(tmp_path):
                                        "-q", "--workers", "2", "--scratch", scratch.as_uri()])
     assert result.exit_code == 0, result.output
     assert list(scratch.iterdir()) == []
+
+
+def test_a_local_scratch_inside_the_inputs_or_the_output_is_refused(tmp_path):
+    from pipeline.problems import OptionError
+
+    for inside in (SEEDS / "rmrb", tmp_path / "out" / "tmp"):
+        with pytest.raises(OptionError, match="inside"):
+            run([SEEDS], tmp_path / "out", options=Options(base=BASE, workers=1), scratch=inside.as_uri())
+    assert not any(p.name.startswith("zh-articles-scratch-") for p in (SEEDS / "rmrb").iterdir())
+    assert not (tmp_path / "out").exists()
