@@ -40,54 +40,51 @@ class Scratch:
     def __enter__(self) -> "Scratch":
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.fs is not None and self.fs.exists(self.folder):
-            self.fs.rm(self.folder, recursive=True)
+    def __exit__(self, kind, *exc) -> None:
+        try:
+            if self.fs is not None and self.fs.exists(self.folder):
+                self.fs.rm(self.folder, recursive=True)
+        except OSError:
+            if kind is None:
+                raise
+            # the run already failed: its own error is the one to report, not the cleanup's
+
+
+def _remote(path: str | Path):
+    """(file system, path on it) when path is an fsspec URL (below --scratch), else None."""
+    from .remote import is_url
+
+    if not is_url(str(path)):
+        return None
+    import fsspec.core
+
+    return fsspec.core.url_to_fs(str(path))
 
 
 def open_file(path: str | Path, mode: str, **text):
     """A file of the run's intermediate storage, local or at an fsspec URL."""
-    from .remote import is_url
-
-    if is_url(str(path)):
-        import fsspec
-
-        return fsspec.open(str(path), mode, **text).open()
-    return open(path, mode, **text)
+    found = _remote(path)
+    return found[0].open(found[1], mode, **text) if found else open(path, mode, **text)
 
 
 def read_range(path: str | Path, start: int, end: int) -> bytes:
-    from .remote import is_url
-
-    if is_url(str(path)):
-        import fsspec.core
-
-        fs, inside = fsspec.core.url_to_fs(str(path))
-        return fs.cat_file(inside, start=start, end=end)
+    found = _remote(path)
+    if found:
+        return found[0].cat_file(found[1], start=start, end=end)
     with open(path, "rb") as stream:
         stream.seek(start)
         return stream.read(end - start)
 
 
 def size_of(path: str | Path) -> int:
-    from .remote import is_url
-
-    if is_url(str(path)):
-        import fsspec.core
-
-        fs, inside = fsspec.core.url_to_fs(str(path))
-        return fs.size(inside)
-    return os.stat(path).st_size
+    found = _remote(path)
+    return found[0].size(found[1]) if found else os.stat(path).st_size
 
 
 def remove(path: str | Path) -> None:
-    from .remote import is_url
-
-    if is_url(str(path)):
-        import fsspec.core
-
-        fs, inside = fsspec.core.url_to_fs(str(path))
-        fs.rm_file(inside)
+    found = _remote(path)
+    if found:
+        found[0].rm_file(found[1])
     else:
         os.unlink(path)
 
