@@ -14,7 +14,7 @@ from typing import Iterator
 
 from .metadata import Stats, hash_into
 from .iris import Minter
-from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
+from .serialize import DUMPS, Block, Prefixes, as_term, parse_object, split_line
 from .shacl import Result
 from .remote import is_url
 from .shards import BUCKETS, open_file, read_buckets, remove, size_of
@@ -70,9 +70,8 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
         focus = ConceptFocus(job.base, job.agents)
         for bucket, lines, repeated in read_buckets(list(job.shards), job.first, job.last):
             lines = focus.link(lines)
-            # for the bucket index of the N-Triples dump (changes.bucket_index)
-            sizes.append((bucket, len(("\n".join(lines) + "\n").encode("utf-8"))))
-            block = Block(lines, list(grouped(lines)))
+            block = Block.of(lines)
+            sizes.append((bucket, len(block.ntriples)))  # for the bucket index (changes.bucket_index)
             for fragment in fragments:
                 fragment.write(block)
             stats.count(block.groups)

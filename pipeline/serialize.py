@@ -100,13 +100,6 @@ class Prefixes:
 
 # --------------------------------------------------------------------------- N-Triples
 
-def write_ntriples(lines: Iterable[str], stream: IO[str]) -> int:
-    lines = list(lines)
-    if lines:
-        stream.write("\n".join(lines) + "\n")
-    return len(lines)
-
-
 # --------------------------------------------------------------------------- Turtle
 
 def turtle_header(prefixes: Prefixes) -> str:
@@ -187,10 +180,16 @@ def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
 # --------------------------------------------------------------------------- the dumps: one writer each
 
 class Block(NamedTuple):
-    """Sorted, unique N-Triples lines of some subjects, and the same grouped by subject."""
+    """Sorted, unique N-Triples lines of some subjects, the same grouped by subject, and as the N-Triples
+    dumps' bytes: joined and encoded once for both of them and the bucket index (changes.bucket_index)."""
 
     lines: list[str]
     groups: list[tuple[str, list[tuple[str, str]]]]
+    ntriples: bytes
+
+    @classmethod
+    def of(cls, lines: list[str]) -> "Block":
+        return cls(lines, list(grouped(lines)), ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
 
 
 class Dump:
@@ -241,8 +240,13 @@ class NTriples(Dump):
     media_type = "application/n-triples"
     description = "N-Triples, one triple a line"
 
+    def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
+        from .shards import open_file
+
+        return Fragment(open_file(path, "wb"), self, prefixes)
+
     def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
-        write_ntriples(block.lines, stream)
+        stream.write(block.ntriples)
 
 
 class GzipNTriples(NTriples):
@@ -256,35 +260,48 @@ class GzipNTriples(NTriples):
 
     def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
         # one gzip member per fragment: concatenated members are one valid gzip file
-        return Fragment(gzip_text(path), self, prefixes)
+        return Fragment(_Gzip(path), self, prefixes)
 
 
 def gzip_text(path: str | Path) -> "_Utf8":
-    """A new gzip file for text, as every gzip file of a release is written: ISA-L at GzipNTriples.LEVEL,
-    no timestamp (reruns are byte-identical). Close it to close both the gzip stream and the file."""
-    from isal import igzip
-
-    from .shards import open_file
-
-    raw = igzip.IGzipFile(filename="", fileobj=open_file(path, "wb"), mode="wb", compresslevel=GzipNTriples.LEVEL,
-                          mtime=0)
-    return _Utf8(raw)
+    """A new gzip file for text, as every gzip file of a release is written (_Gzip). Close it to close both
+    the gzip stream and the file."""
+    return _Utf8(_Gzip(path))
 
 
-class _Utf8:
-    """Text written as UTF-8 straight into a gzip file object. Not io.TextIOWrapper: its close() flushes
-    the gzip file with Z_SYNC_FLUSH, which adds bytes and would change the dump."""
+class _Gzip:
+    """A new gzip file for bytes: ISA-L at GzipNTriples.LEVEL, no timestamp (reruns are byte-identical);
+    close() closes both the gzip stream and the file it wraps."""
 
-    def __init__(self, raw):
-        self.raw = raw
+    def __init__(self, path: str | Path):
+        from isal import igzip
 
-    def write(self, text: str) -> None:
-        self.raw.write(text.encode("utf-8"))
+        from .shards import open_file
+
+        self.raw = igzip.IGzipFile(filename="", fileobj=open_file(path, "wb"), mode="wb",
+                                   compresslevel=GzipNTriples.LEVEL, mtime=0)
+
+    def write(self, data: bytes) -> None:
+        self.raw.write(data)
 
     def close(self) -> None:
         underlying = self.raw.fileobj
         self.raw.close()  # closes the GzipFile, not the file it wraps
         underlying.close()
+
+
+class _Utf8:
+    """Text written as UTF-8 straight into a gzip file. Not io.TextIOWrapper: its close() flushes the gzip
+    file with Z_SYNC_FLUSH, which adds bytes and would change the dump."""
+
+    def __init__(self, gzip: _Gzip):
+        self.gzip = gzip
+
+    def write(self, text: str) -> None:
+        self.gzip.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        self.gzip.close()
 
 
 class Turtle(Dump):
