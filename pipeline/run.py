@@ -88,7 +88,8 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                           "name a URL every worker reaches (s3://…, a shared folder), or pass --workers 1")
     with Lock(out):
         previous = inspect(out)
-        setup = _setup_with_cache(options, out, previous, since, reuse, report)
+        made_by = fingerprint(_setup(options))  # what a cache must have been made under (cache.py)
+        setup = _setup_with_cache(options, made_by, out, previous, since, reuse, report)
         total = _count(inputs, progress) if progress else None
         try:
             with Staging(out) as staging, engine as workers, ExitStack() as stack:
@@ -105,7 +106,7 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                 finally:
                     records.close()
                     manifest.close()
-                read.cache = {"fingerprint": fingerprint(setup), "sha256": sha256_of(records.path)}
+                read.cache = {"fingerprint": made_by, "sha256": sha256_of(records.path)}
                 if report.published == 0 and previous.published and not options.allow_empty:
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
@@ -138,8 +139,8 @@ def _check_scratch(scratch: str | None, inputs: list, out: Path) -> None:
                               "the output")
 
 
-def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Path | None, reuse: bool,
-                      report: Report) -> BatchSetup:
+def _setup_with_cache(options: Options, made_by: str, out: Path, previous: Previous, since: Path | None,
+                      reuse: bool, report: Report) -> BatchSetup:
     """The workers' setup, naming the previous release's record cache when this run may use it (else
     report.cache_note says why not)."""
     setup = _setup(options)
@@ -157,7 +158,7 @@ def _setup_with_cache(options: Options, out: Path, previous: Previous, since: Pa
         folder, about = out, previous.about
     else:
         return setup
-    path, why = cache_usable(folder, about, fingerprint(setup))
+    path, why = cache_usable(folder, about, made_by)
     if path is None:
         report.cache_note = f"every record processed: {why}"
         return setup
