@@ -7,14 +7,20 @@ For each size it generates a corpus (bench/generate.py, seeded) unless one is th
 as a subprocess and prints wall time, records/s, the peak memory of the whole process tree (sampled from
 /proc every 0.1 s: the sum over the run and its worker processes), the ratios (to the yardstick, 2 workers
 to 1, to the straightforward path on a subset) and, over the sizes, the exponent of time against size
-(1.0 = linear). morph-kgc is not run from here (it needs its own venv and an RML mapping of the record
-format); its numbers in bench/README.md were measured by hand."""
+(1.0 = linear).
+
+With --morph-kgc PYTHON (the interpreter of a venv of its own, since morph-kgc pins older rdflib and
+pyoxigraph: `python -m venv /tmp/morph-kgc && /tmp/morph-kgc/bin/pip install morph-kgc==2.10.0`) it also
+runs morph-kgc on the same corpus: bench/rml/prepare.py turns the records into three CSV tables (timed
+on its own), then morph-kgc maps them with bench/rml/mapping.rml.ttl to N-Triples on as many processes
+as the pipeline's largest worker count; no validation, one format."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,10 +55,10 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak tree RSS in bytes, and the last line printed."""
+def measure(command: list[str], *, cwd: Path | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak tree RSS in bytes, and what the command printed."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     peak = [0]
 
     def sample() -> None:
@@ -67,7 +73,7 @@ def measure(command: list[str]) -> tuple[float, int, str]:
     sampler.join()
     if process.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
-    return seconds, peak[0], output.strip().splitlines()[0] if output.strip() else ""
+    return seconds, peak[0], output.strip()
 
 
 def main() -> None:
@@ -80,6 +86,8 @@ def main() -> None:
     parser.add_argument("--validator", default="builtin")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the outputs")
+    parser.add_argument("--morph-kgc", type=Path, metavar="PYTHON",
+                        help="the python of a venv with morph-kgc installed; morph-kgc is run only if given")
     args = parser.parse_args()
     python = sys.executable
     rows = []
@@ -106,6 +114,8 @@ def main() -> None:
             row["baseline"] = measure([python, str(HERE / "baseline.py"), str(subset), str(base_out)])
             row["baseline_records"] = args.baseline_records
             shutil.rmtree(base_out, ignore_errors=True)
+        if args.morph_kgc:
+            row["morph_kgc"] = run_morph_kgc(args.morph_kgc, corpus, args.work / f"morph-kgc-{size}", max(counts))
         rows.append(row)
         report(row)
     if len(rows) > 1:
@@ -115,6 +125,29 @@ def main() -> None:
         print(f"time grows as size^{exponent:.2f} from {first['size']:,} to {last['size']:,} records "
               f"({top} workers); peak memory {first['runs'][top][1] / 2**20:,.0f} MB -> "
               f"{last['runs'][top][1] / 2**20:,.0f} MB")
+
+
+def run_morph_kgc(python: Path, corpus: Path, work: Path, processes: int) -> dict:
+    """The preparation's and morph-kgc's measurements and the triples morph-kgc wrote."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    prepare = measure([sys.executable, str(HERE / "rml" / "prepare.py"), str(corpus), str(work),
+                       "--workers", str(processes)])
+    config = work / "config.ini"
+    config.write_text(f"[CONFIGURATION]\noutput_file: {work / 'morph-kgc.nt'}\noutput_format: N-TRIPLES\n"
+                      f"number_of_processes: {processes}\nlogging_level: WARNING\n"
+                      f"[Corpus]\nmappings: {HERE / 'rml' / 'mapping.rml.ttl'}\n", encoding="utf-8")
+    mapped = measure([str(python), "-m", "morph_kgc", str(config)], cwd=work)
+    with open(work / "morph-kgc.nt", "rb") as dump:
+        triples = sum(chunk.count(b"\n") for chunk in iter(lambda: dump.read(1 << 24), b""))
+    shutil.rmtree(work, ignore_errors=True)
+    return {"prepare": prepare, "map": mapped, "triples": triples, "processes": processes}
+
+
+def _triples(output: str) -> int | None:
+    """The triple count the pipeline printed ('14915 triples written to …')."""
+    found = re.search(r"^(\d+) triples written", output, re.MULTILINE)
+    return int(found.group(1)) if found else None
 
 
 def _subset(corpus: Path, folder: Path, count: int) -> Path:
@@ -133,10 +166,10 @@ def report(row: dict) -> None:
     size = row["size"]
     yard_seconds = row["yardstick"][0]
     print(f"{size:>9,} records", flush=True)
-    for workers, (seconds, peak, line) in row["runs"].items():
+    for workers, (seconds, peak, output) in row["runs"].items():
         print(f"  pipeline, {workers} worker(s): {seconds:7.1f} s {size / seconds:8,.0f} records/s  peak tree RSS "
               f"{peak / 2**20:6,.0f} MB  {seconds / yard_seconds:5.1f}x the yardstick's time", flush=True)
-        print(f"      {line}", flush=True)
+        print(f"      {output.splitlines()[0] if output else ''}", flush=True)
     if len(row["runs"]) > 1:
         times = [seconds for seconds, _, _ in row["runs"].values()]
         print(f"  {max(row['runs'])} workers take {times[-1] / times[0]:.2f} of {min(row['runs'])} worker's time "
@@ -150,6 +183,20 @@ def report(row: dict) -> None:
         print(f"  straightforward rdflib + pyshacl on the first {row['baseline_records']:,}: {seconds:7.1f} s "
               f"{rate:8,.0f} records/s  peak {peak / 2**20:6,.0f} MB; the pipeline's rate is {best / rate:,.0f}x "
               f"that", flush=True)
+    if "morph_kgc" in row:
+        report_morph_kgc(row)
+
+
+def report_morph_kgc(row: dict) -> None:
+    size, morph = row["size"], row["morph_kgc"]
+    (prepared, prepare_peak, _), (mapped, map_peak, _) = morph["prepare"], morph["map"]
+    total = prepared + mapped
+    ours = row["runs"][max(row["runs"])]
+    triples = _triples(ours[2])
+    print(f"  morph-kgc, {morph['processes']} processes: {mapped:7.1f} s + {prepared:.1f} s preparing the tables = "
+          f"{total:.1f} s {size / total:8,.0f} records/s  peak tree RSS {max(prepare_peak, map_peak) / 2**20:6,.0f} MB  "
+          f"{morph['triples']:,} triples (the pipeline: {triples or 0:,}, validated, four formats); the pipeline's "
+          f"rate is {total / ours[0]:.2f}x that", flush=True)
 
 
 if __name__ == "__main__":
