@@ -161,3 +161,84 @@ def test_a_local_scratch_inside_the_inputs_or_the_output_is_refused(tmp_path):
             run([SEEDS], tmp_path / "out", options=Options(base=BASE, workers=1), scratch=inside.as_uri())
     assert not any(p.name.startswith("zh-articles-scratch-") for p in (SEEDS / "rmrb").iterdir())
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- one record by http(s)
+
+class _Server:
+    """A loopback HTTP server for one handler class, counting the body bytes it managed to send."""
+
+    def __init__(self, handler):
+        import http.server
+        import threading
+
+        self.sent = 0
+        handler.owner = self
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _handler(body_chunks, *, length: int | None):
+    """A handler that ignores Range (as many servers do) and sends these chunks, with or without a length."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        owner: _Server
+
+        def _head(self):
+            self.send_response(200)
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+
+        def do_HEAD(self):
+            self._head()
+
+        def do_GET(self):
+            self._head()
+            try:
+                for chunk in body_chunks():
+                    self.wfile.write(chunk)
+                    self.owner.sent += len(chunk)
+            except OSError:  # the client stopped reading
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["with-length", "without-length"])
+def test_one_record_by_http_is_published_as_the_local_file(tmp_path, length):
+    record = SEEDS / "rmrb" / "0000449482.txt"
+    data = record.read_bytes()
+    handler = _handler(lambda: [data[i:i + 1000] for i in range(0, len(data), 1000)],
+                       length=len(data) if length else None)
+    options = Options(base=BASE, date=DAY, workers=1)
+    local = run([record], tmp_path / "local", options=options)
+    with _Server(handler) as server:
+        remote = run([f"{server.url}/rmrb/0000449482.txt"], tmp_path / "remote", options=options)
+    assert (remote.read, remote.published) == (local.read, local.published) == (1, 1)
+    assert (tmp_path / "remote" / "articles.nt").read_bytes() == (tmp_path / "local" / "articles.nt").read_bytes()
+
+
+def test_an_http_server_that_ignores_range_cannot_send_more_than_the_limit(tmp_path):
+    """Regression: fsspec's cat_file asks for a range, and reads the whole body when the server ignores it, so
+    a 4 KB limit let 300 MB into memory; the read is now a stream stopped at the limit."""
+    chunk = b"x" * 65536
+    handler = _handler(lambda: (chunk for _ in range(4096)), length=None)  # 256 MB, no length
+    with _Server(handler) as server:
+        report = run([f"{server.url}/huge.txt"], tmp_path / "out",
+                     options=Options(base=BASE, workers=1, max_record_bytes=4096))
+    (reject,) = report.rejects
+    assert reject.problems[0].code == "read.too-large"
+    assert server.sent < 64 * 2**20  # socket buffers' worth, not the body
