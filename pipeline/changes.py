@@ -78,12 +78,14 @@ def read_index(path: Path, expected_sha256: str | None) -> array | None:
 
 
 def change_set_for(staging: Path, out: Path, previous: dict, *, version: str, ntriples_sha: str,
-                   base: str, index: array | None = None, previous_index: Path | None = None) -> ChangeSet | None:
+                   base: str, index: array | None = None, previous_index: Path | None = None,
+                   engine=None) -> ChangeSet | None:
     """changes/ in staging against the release in out that it replaces (previous: what out's marker
     remembered), read before out is replaced. None for a first release, or when out's N-Triples dump is not
     the one its marker recorded (edited, removed): a change set must not vouch for a file the tool did not
     write. With both dumps' bucket indexes (index: this one's; previous_index: the file of out's), the dumps
-    are compared a bucket at a time as bytes, and only the buckets that differ line by line."""
+    are compared a bucket at a time as bytes, and only the buckets that differ line by line, in PARTS ranges
+    of buckets that the engine's workers take (given one: they must see this machine's files)."""
     before = (previous.get("dumps") or {}).get(NTRIPLES)
     if not before:
         return None
@@ -96,7 +98,7 @@ def change_set_for(staging: Path, out: Path, previous: dict, *, version: str, nt
         old_index = None  # not the index of that dump: compare line by line
     return write_change_set(staging / FOLDER, out / NTRIPLES, staging / NTRIPLES, version=version,
                             previous=previous.get("version") or version_iri(base, before),
-                            indexes=(old_index, index) if old_index else None)
+                            indexes=(old_index, index) if old_index else None, engine=engine)
 
 
 def _same_release(staging: Path, out: Path, previous: dict) -> ChangeSet | None:
@@ -113,48 +115,117 @@ def _same_release(staging: Path, out: Path, previous: dict) -> ChangeSet | None:
     return change
 
 
+# A change set is written in this many parts, each a range of buckets giving one gzip member of each .nt.gz
+# file and a run of the patch's rows; the same parts whoever writes them (the parent, or the engine's
+# workers: 2 on this machine), so the same bytes. 16: enough for a few workers, ~30 bytes a member.
+PARTS = 16
+_PART_BUCKETS = BUCKETS // PARTS
+
+
+@dataclass(frozen=True)
+class Part:
+    """One range of buckets of a change set, compared by the dumps' bucket indexes: where it lies in each
+    dump (its buckets' offsets, one more than buckets) and the folder its files go to."""
+
+    number: int
+    old: str
+    new: str
+    old_offsets: tuple[int, ...]
+    new_offsets: tuple[int, ...]
+    folder: str
+
+
 def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previous: str,
-                     indexes: tuple[array, array] | None = None) -> ChangeSet:
-    """Compare two N-Triples dumps of this tool (both sorted by subject bucket, then line) in one streaming
-    pass, one bucket in memory at a time, and write the three files of FILES into folder."""
+                     indexes: tuple[array, array] | None = None, engine=None) -> ChangeSet:
+    """Compare two N-Triples dumps of this tool (both sorted by subject bucket, then line), one bucket in
+    memory at a time, and write the three files of FILES into folder: part by part (PARTS), then joined."""
     folder.mkdir()
-    changed = diff_indexed(old, new, *indexes) if indexes else diff(old, new)
-    removed = added = 0
-    with contextlib.closing(gzip_text(folder / REMOVED)) as gone, \
-            contextlib.closing(gzip_text(folder / ADDED)) as came, \
-            open(folder / PATCH, "w", encoding="utf-8", newline="\n") as patch:
+    parts = folder / ".parts"
+    parts.mkdir()
+    if indexes:
+        jobs = [Part(number, str(old), str(new), tuple(indexes[0][first:first + _PART_BUCKETS + 1]),
+                     tuple(indexes[1][first:first + _PART_BUCKETS + 1]), str(parts))
+                for number, first in enumerate(range(0, BUCKETS, _PART_BUCKETS))]
+        counts = list(engine.map(write_part, jobs)) if engine else [write_part(None, job) for job in jobs]
+    else:
+        by_part: dict[int, list] = {}
+        for bucket, lost, gained in diff_buckets(old, new):
+            by_part.setdefault(bucket // _PART_BUCKETS, []).append((lost, gained))
+        counts = [_write_part_files(parts, number, by_part.get(number, ())) for number in range(PARTS)]
+    _join_parts(folder, parts, version, previous)
+    return ChangeSet(version, previous, sum(r for r, _ in counts), sum(a for _, a in counts))
+
+
+def write_part(state, part: Part) -> tuple[int, int]:
+    """An engine's job: one part's files; (removed, added) lines."""
+    return _write_part_files(Path(part.folder), part.number,
+                             _diff_span(part.old, part.new, part.old_offsets, part.new_offsets))
+
+
+def _part_name(number: int, name: str) -> str:
+    return f"{number:02d}-{name}"
+
+
+def _write_part_files(parts: Path, number: int, changed: Iterable[tuple[list[str], list[str]]]) -> tuple[int, int]:
+    """A part's removed and added lines (one gzip member each, no file when there are none) and patch rows."""
+    removed: list[str] = []
+    added: list[str] = []
+    rows: list[str] = []
+    for lost, gained in changed:
+        removed.extend(lost)
+        added.extend(gained)
+        # within one transaction the order of D and A rows is free: the two sets are disjoint
+        rows.append("".join(f"D {line}\n" for line in lost) + "".join(f"A {line}\n" for line in gained))
+    for name, lines in ((REMOVED, removed), (ADDED, added)):
+        if lines:
+            with contextlib.closing(gzip_text(parts / _part_name(number, name))) as stream:
+                stream.write("\n".join(lines) + "\n")
+    (parts / _part_name(number, PATCH)).write_text("".join(rows), encoding="utf-8", newline="\n")
+    return len(removed), len(added)
+
+
+def _join_parts(folder: Path, parts: Path, version: str, previous: str) -> None:
+    """The parts joined in order: each .nt.gz file its parts' gzip members (one empty member when no part
+    has lines, so that every reader sees a gzip file), the patch between its header and its commit row."""
+    for name in (REMOVED, ADDED):
+        members = [parts / _part_name(n, name) for n in range(PARTS) if (parts / _part_name(n, name)).exists()]
+        if not members:
+            gzip_text(folder / name).close()
+            continue
+        with open(folder / name, "wb") as joined:
+            for member in members:
+                with open(member, "rb") as piece:
+                    shutil.copyfileobj(piece, joined, 1 << 20)
+    with open(folder / PATCH, "w", encoding="utf-8", newline="\n") as patch:
         patch.write(f"H id <{version}> .\nH prev <{previous}> .\nTX .\n")
-        for lost, gained in changed:
-            removed += len(lost)
-            added += len(gained)
-            _write_lines(gone, lost)
-            _write_lines(came, gained)
-            # within one transaction the order of D and A rows is free: the two sets are disjoint
-            patch.write("".join(f"D {line}\n" for line in lost) + "".join(f"A {line}\n" for line in gained))
+        for number in range(PARTS):
+            with open(parts / _part_name(number, PATCH), encoding="utf-8", newline="\n") as piece:
+                shutil.copyfileobj(piece, patch, 1 << 20)
         patch.write("TC .\n")
-    return ChangeSet(version, previous, removed, added)
-
-
-def _write_lines(stream, lines: list[str]) -> None:
-    if lines:
-        stream.write("\n".join(lines) + "\n")
+    shutil.rmtree(parts)
 
 
 def diff(old: Path, new: Path) -> Iterator[tuple[list[str], list[str]]]:
     """(removed, added) lines per subject bucket, in bucket order, each sorted: the dumps' own order."""
+    for _, lost, gained in diff_buckets(old, new):
+        yield lost, gained
+
+
+def diff_buckets(old: Path, new: Path) -> Iterator[tuple[int, list[str], list[str]]]:
+    """diff() with each bucket's number, reading both dumps line by line (no bucket index)."""
     olds, news = _buckets(old), _buckets(new)
     a, b = next(olds, None), next(news, None)
     while a is not None or b is not None:
         if b is None or (a is not None and a[0] < b[0]):
-            yield sorted(a[1]), []
+            yield a[0], sorted(a[1]), []
             a = next(olds, None)
         elif a is None or b[0] < a[0]:
-            yield [], sorted(b[1])
+            yield b[0], [], sorted(b[1])
             b = next(news, None)
         else:
             before, after = set(a[1]), set(b[1])
             if before != after:
-                yield sorted(before - after), sorted(after - before)
+                yield a[0], sorted(before - after), sorted(after - before)
             a, b = next(olds, None), next(news, None)
 
 
@@ -162,15 +233,22 @@ def diff_indexed(old: Path, new: Path, old_index: array, new_index: array) -> It
     """diff() from the dumps' bucket indexes: a bucket whose bytes are the same in both is skipped with one
     comparison, only the others are split into lines (sorted as bytes: UTF-8 keeps code-point order). On
     the 1.3 GB dumps of 100k records the line-by-line diff took ~15 s (bench/README.md)."""
+    if os.path.getsize(old) != old_index[BUCKETS] or os.path.getsize(new) != new_index[BUCKETS]:
+        raise ValueError("a bucket index that does not fit its dump")
+    return _diff_span(old, new, tuple(old_index), tuple(new_index))
+
+
+def _diff_span(old: str | Path, new: str | Path, old_offsets: tuple[int, ...],
+               new_offsets: tuple[int, ...]) -> Iterator[tuple[list[str], list[str]]]:
+    """diff_indexed() over consecutive buckets whose offsets in each dump are given (one more than buckets)."""
     with open(old, "rb") as before, open(new, "rb") as after:
         # read in order, a bucket at a time: memory stays one bucket of each (a map of the two 1.3 GB dumps
         # counted 2.8 GB in the run's resident memory)
-        if os.fstat(before.fileno()).st_size != old_index[BUCKETS] or \
-                os.fstat(after.fileno()).st_size != new_index[BUCKETS]:
-            raise ValueError("a bucket index that does not fit its dump")
-        for bucket in range(BUCKETS):
-            was = before.read(old_index[bucket + 1] - old_index[bucket])
-            now = after.read(new_index[bucket + 1] - new_index[bucket])
+        before.seek(old_offsets[0])
+        after.seek(new_offsets[0])
+        for bucket in range(len(old_offsets) - 1):
+            was = before.read(old_offsets[bucket + 1] - old_offsets[bucket])
+            now = after.read(new_offsets[bucket + 1] - new_offsets[bucket])
             if was == now:
                 continue
             lost, gained = set(was.split(b"\n")), set(now.split(b"\n"))

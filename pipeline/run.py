@@ -114,7 +114,11 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                 stats, dump_sums, index = _write_phase(read, setup, options, workers, staging.path, shared.path,
                                                        report, progress)
                 info = Describe(options, _release_date(options, read, previous))
-                about = _finish(staging.path, work, report, stats, dump_sums, index, info, read, previous, out)
+                # the change set's parts go to the workers when they see this machine's files (as the shards
+                # in the staging folder show they do); with shards below a URL, they may not
+                parts_engine = None if remote.is_url(shared.path) else workers
+                about = _finish(staging.path, work, report, stats, dump_sums, index, info, read, previous, out,
+                                parts_engine)
                 staging.publish(read=report.read, published=report.published, about=about)
         except _Stopped:
             pass
@@ -320,7 +324,7 @@ def _release_date(options: Options, read: _Read, previous: Previous) -> str:
 
 
 def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: dict[str, str], index, info: Describe,
-            read: _Read, previous: Previous, out: Path) -> dict:
+            read: _Read, previous: Previous, out: Path, engine: Engine | None = None) -> dict:
     """The change set, the dataset description, README, citation, example queries, the publisher's report
     and SHA256SUMS, counted from the files; returns what the marker keeps for the next release."""
     prefixes = Prefixes(info.base)
@@ -330,7 +334,7 @@ def _finish(staging: Path, work: Path, report: Report, stats: Stats, dump_sums: 
     version = version_iri(info.base, sums[NTRIPLES])
     change = change_set_for(staging, out, previous.about if previous.exists else {}, version=version,
                             ntriples_sha=sums[NTRIPLES], base=info.base, index=index,
-                            previous_index=out / PUBLISHER / INDEX)
+                            previous_index=out / PUBLISHER / INDEX, engine=engine)
     if index is not None:
         (staging / PUBLISHER / INDEX).write_bytes(index.tobytes())
     change_files = checksums(sorted((staging / FOLDER).glob("*")), root=staging) if change else {}

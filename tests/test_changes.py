@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import Options, run
-from pipeline.changes import apply_patch, diff
+from pipeline.changes import ADDED, FILES, PATCH, REMOVED, apply_patch, bucket_index, diff, write_change_set
 from pipeline.shards import bucket_of
 
 from .conftest import BASE, SEEDS
@@ -126,12 +126,54 @@ def test_the_indexed_diff_is_the_streaming_diff(tmp_path):
     assert list(diff_indexed(old, new, *indexes)) == list(diff(old, new)) != []
 
 
+def _two_dumps(tmp_path, a: list[str], b: list[str]):
+    """Two dumps in the release's order, and their bucket indexes."""
+    paths, indexes = [tmp_path / "old.nt", tmp_path / "new.nt"], []
+    for path, chosen in zip(paths, (a, b)):
+        ordered = sorted(chosen, key=release_order)
+        path.write_text("".join(f"{line}\n" for line in ordered), encoding="utf-8")
+        indexes.append(bucket_index((release_order(line)[0], len(line.encode("utf-8")) + 1) for line in ordered))
+    return paths, tuple(indexes)
+
+
+def test_the_workers_write_the_parents_change_set_and_the_line_by_line_one(tmp_path):
+    """The change set is written in parts (ranges of buckets); the parts are the same whoever writes them:
+    two worker processes, the parent with the bucket indexes, or the parent line by line."""
+    from pipeline.engine import PoolEngine
+
+    a = [f"<https://example.org/s{i}> <https://example.org/p> \"{i} 文\" ." for i in range(3000)]
+    b = a[:1000] + a[1100:] + [f"<https://example.org/t{i}> <https://example.org/p> <https://example.org/o> ."
+                               for i in range(70)]
+    (old, new), indexes = _two_dumps(tmp_path, a, b)
+    written = {}
+    with PoolEngine(2) as engine:
+        for name, kwargs in (("workers", {"indexes": indexes, "engine": engine}), ("parent", {"indexes": indexes}),
+                             ("lines", {})):
+            write_change_set(tmp_path / name, old, new, version="urn:v2", previous="urn:v1", **kwargs)
+            written[name] = snapshot(tmp_path / name)
+    assert written["workers"] == written["parent"] == written["lines"]
+    assert sorted(written["parent"]) == sorted(FILES)  # the parts are joined and gone
+    removed = gzip.decompress(written["parent"][REMOVED]).decode("utf-8").splitlines()
+    added = gzip.decompress(written["parent"][ADDED]).decode("utf-8").splitlines()
+    assert removed == sorted(a[1000:1100], key=release_order)
+    assert added == sorted(b[-70:], key=release_order)
+    assert apply_patch(a, written["parent"][PATCH].decode("utf-8").splitlines()) == set(b)
+
+
+def test_a_change_set_that_removes_nothing_still_has_a_gzip_file_of_nothing(tmp_path):
+    a = [f"<https://example.org/s{i}> <https://example.org/p> \"{i}\" ." for i in range(50)]
+    (old, new), indexes = _two_dumps(tmp_path, a, a + ["<https://example.org/x> <https://example.org/p> \"x\" ."])
+    change = write_change_set(tmp_path / "changes", old, new, version="urn:v2", previous="urn:v1", indexes=indexes)
+    assert (change.removed, change.added) == (0, 1)
+    assert gzip.decompress((tmp_path / "changes" / REMOVED).read_bytes()) == b""
+
+
 def test_a_rerun_diffs_by_bucket_index_and_an_edited_index_falls_back(tmp_path, monkeypatch):
     import pipeline.changes as changes
 
     calls = []
-    streaming = changes.diff
-    monkeypatch.setattr(changes, "diff", lambda old, new: calls.append(old) or streaming(old, new))
+    streaming = changes.diff_buckets
+    monkeypatch.setattr(changes, "diff_buckets", lambda old, new: calls.append(old) or streaming(old, new))
     out = tmp_path / "out"
     run([SEEDS / "rmrb"], out, options=Options(base=BASE, date=DAY))
     first, first_version = lines(out / "articles.nt"), version_of(out)
