@@ -143,17 +143,31 @@ def write_change_set(folder: Path, old: Path, new: Path, *, version: str, previo
     parts = folder / ".parts"
     parts.mkdir()
     if indexes:
+        if any(index[BUCKETS] != os.path.getsize(path) for index, path in zip(indexes, (old, new))):
+            raise ValueError("a bucket index that does not fit its dump")
         jobs = [Part(number, str(old), str(new), tuple(indexes[0][first:first + _PART_BUCKETS + 1]),
                      tuple(indexes[1][first:first + _PART_BUCKETS + 1]), str(parts))
                 for number, first in enumerate(range(0, BUCKETS, _PART_BUCKETS))]
         counts = list(engine.map(write_part, jobs)) if engine else [write_part(None, job) for job in jobs]
     else:
-        by_part: dict[int, list] = {}
-        for bucket, lost, gained in diff_buckets(old, new):
-            by_part.setdefault(bucket // _PART_BUCKETS, []).append((lost, gained))
-        counts = [_write_part_files(parts, number, by_part.get(number, ())) for number in range(PARTS)]
+        counts = _parts_in_order(parts, diff_buckets(old, new))
     _join_parts(folder, parts, version, previous)
     return ChangeSet(version, previous, sum(r for r, _ in counts), sum(a for _, a in counts))
+
+
+def _parts_in_order(parts: Path, changed: Iterator[tuple[int, list[str], list[str]]]) -> list[tuple[int, int]]:
+    """Every part's files from a diff that comes in bucket order (the line-by-line fallback), one pass."""
+    pending = next(changed, None)
+    counts = []
+    for number in range(PARTS):
+        def this_part() -> Iterator[tuple[list[str], list[str]]]:
+            nonlocal pending
+            while pending is not None and pending[0] // _PART_BUCKETS == number:
+                yield pending[1], pending[2]
+                pending = next(changed, None)
+
+        counts.append(_write_part_files(parts, number, this_part()))
+    return counts
 
 
 def write_part(state, part: Part) -> tuple[int, int]:
@@ -167,21 +181,29 @@ def _part_name(number: int, name: str) -> str:
 
 
 def _write_part_files(parts: Path, number: int, changed: Iterable[tuple[list[str], list[str]]]) -> tuple[int, int]:
-    """A part's removed and added lines (one gzip member each, no file when there are none) and patch rows."""
-    removed: list[str] = []
-    added: list[str] = []
-    rows: list[str] = []
-    for lost, gained in changed:
-        removed.extend(lost)
-        added.extend(gained)
-        # within one transaction the order of D and A rows is free: the two sets are disjoint
-        rows.append("".join(f"D {line}\n" for line in lost) + "".join(f"A {line}\n" for line in gained))
-    for name, lines in ((REMOVED, removed), (ADDED, added)):
+    """A part's removed and added lines (one gzip member each, no file when there are none) and patch rows,
+    written as each bucket comes: memory stays one bucket, however much of the release changed."""
+    counts = {REMOVED: 0, ADDED: 0}
+    streams: dict[str, object] = {}
+
+    def put(name: str, lines: list[str]) -> None:
         if lines:
-            with contextlib.closing(gzip_text(parts / _part_name(number, name))) as stream:
-                stream.write("\n".join(lines) + "\n")
-    (parts / _part_name(number, PATCH)).write_text("".join(rows), encoding="utf-8", newline="\n")
-    return len(removed), len(added)
+            if name not in streams:
+                streams[name] = gzip_text(parts / _part_name(number, name))
+            streams[name].write("\n".join(lines) + "\n")
+            counts[name] += len(lines)
+
+    try:
+        with open(parts / _part_name(number, PATCH), "w", encoding="utf-8", newline="\n") as patch:
+            for lost, gained in changed:
+                put(REMOVED, lost)
+                put(ADDED, gained)
+                # within one transaction the order of D and A rows is free: the two sets are disjoint
+                patch.write("".join(f"D {line}\n" for line in lost) + "".join(f"A {line}\n" for line in gained))
+    finally:
+        for stream in streams.values():
+            stream.close()
+    return counts[REMOVED], counts[ADDED]
 
 
 def _join_parts(folder: Path, parts: Path, version: str, previous: str) -> None:
