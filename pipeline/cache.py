@@ -43,9 +43,10 @@ def fingerprint(setup: BatchSetup) -> str:
             digest.update(f"{path.relative_to(package).as_posix()}\0".encode("utf-8"))
             digest.update(path.read_bytes())
     # pyshacl_batch is left out: how many records pyshacl validates at a time changes no result (the
-    # release tests compare outputs across batch sizes), and a rerun with another --batch-size may reuse
+    # release tests compare outputs across batch sizes), and a rerun with another --batch-size may reuse;
+    # so is keep_pieces: whether this release keeps a cache changes no piece
     options = {field.name: getattr(setup, field.name) for field in fields(setup)
-               if field.name not in ("cache", "pyshacl_batch")}
+               if field.name not in ("cache", "pyshacl_batch", "keep_pieces")}
     digest.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8"))
     shapes = Path(setup.shapes) if setup.shapes else default_shapes_dir()
     for path in sorted(shapes.glob("*.ttl")):
@@ -68,7 +69,8 @@ def usable(folder: Path, about: dict, wanted: str) -> tuple[Path | None, str | N
     kept = about.get("cache") or {}
     path = folder / PUBLISHER / FILE
     if not kept or not path.is_file():
-        return None, f"the release in '{folder}' keeps no record cache (made by an earlier version?)"
+        return None, (f"the release in '{folder}' keeps no record cache (made with --no-record-cache, or by an "
+                      "earlier version)")
     if kept.get("fingerprint") != wanted:
         return None, (f"the release in '{folder}' was made with other options, shapes, authorities or another "
                       "version of the pipeline")
@@ -167,11 +169,10 @@ class Writer:
         self.connection.execute("PRAGMA synchronous = OFF")
         self.connection.execute(_SCHEMA)
 
-    def add(self, pieces) -> int:
-        """pieces: (name, sha256, encoded piece, taken from the previous cache?); returns how many were taken."""
+    def add(self, pieces) -> None:
+        """pieces: (name, sha256, encoded piece, taken from the previous cache?)."""
         self.connection.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
                                     ((name, sha, blob) for name, sha, blob, _ in pieces))
-        return sum(taken for *_, taken in pieces)
 
     def close(self) -> None:
         self.connection.commit()

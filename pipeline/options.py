@@ -36,6 +36,7 @@ class Options:
     download_base: str | None = None  # default {base}dumps/
     sparql_endpoint: str | None = None
     allow_empty: bool = False  # may a release with no published record replace one that had some?
+    record_cache: bool = True  # keep _publisher/records.sqlite for the next run (cache.py; ~5.5 KB a record)
 
     def check(self) -> "Options":
         """Raise an OptionError (or ShapesError) for anything that would stop the run later."""

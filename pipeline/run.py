@@ -97,16 +97,17 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                 work.mkdir()
                 report.log_to(work)
                 shared = stack.enter_context(Scratch(scratch, work))
-                records = Writer(staging.path / PUBLISHER / CACHE_FILE)
+                records = Writer(staging.path / PUBLISHER / CACHE_FILE) if options.record_cache else None
                 manifest = Inputs(staging.path / PUBLISHER / INPUTS)
                 try:
                     read = _read_phase(inputs, setup, options, workers, work, shared.path, report,
                                        Quarantine(staging.path / PUBLISHER / "rejects"), records, manifest,
                                        progress, total)
                 finally:
-                    records.close()
+                    if records:
+                        records.close()
                     manifest.close()
-                read.cache = {"fingerprint": made_by, "sha256": sha256_of(records.path)}
+                read.cache = {"fingerprint": made_by, "sha256": sha256_of(records.path)} if records else None
                 if report.published == 0 and previous.published and not options.allow_empty:
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
@@ -170,7 +171,8 @@ def _setup_with_cache(options: Options, made_by: str, out: Path, previous: Previ
 
 
 def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, work: Path, shared: str,
-                report: Report, quarantine: Quarantine, records: Writer, manifest: Inputs, progress, total) -> _Read:
+                report: Report, quarantine: Quarantine, records: Writer | None, manifest: Inputs, progress,
+                total) -> _Read:
     """work: the parent's own folder; shared: where shards go (work, or below --scratch)."""
     import hashlib
 
@@ -190,7 +192,9 @@ def _read_phase(inputs, setup: BatchSetup, options: Options, engine: Engine, wor
         claims.add(claim_lines(batch, later, renamed, notes), len(batch.outcomes))
         _account(batch, conflicts, later, renamed, report, quarantine, options.max_rejects)
         printings.add(batch)
-        report.reused += records.add(batch.pieces)
+        if records:
+            records.add(batch.pieces)
+        report.reused += batch.reused
         manifest.add(batch)
         read.shards.append(batch.shard)
         read.targets.append(target_shard(batch.shard))
@@ -207,7 +211,8 @@ def _setup(options: Options) -> BatchSetup:
     return BatchSetup(options.base, options.lang, options.shapes, options.validator,
                       min(options.batch_size, PYSHACL_BATCH), options.strict, options.max_record_bytes,
                       options.rights, options.source_url,
-                      str(Path(options.authorities).resolve()) if options.authorities else None)
+                      str(Path(options.authorities).resolve()) if options.authorities else None,
+                      keep_pieces=options.record_cache)
 
 
 class _Claims:

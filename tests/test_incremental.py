@@ -3,6 +3,7 @@ same release, byte for byte, as processing every record would; a cache that cann
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -230,3 +231,30 @@ def test_a_cache_that_is_gone_when_a_worker_opens_it_costs_only_speed(tmp_path):
 
     reader = Reader(str(tmp_path / "gone" / "records.sqlite"))
     assert reader.pieces([Source("corpus/a.txt", b"x")], ["0" * 64]) == {}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_release_may_keep_no_record_cache(tmp_path, workers):
+    """--no-record-cache: the same published files without _publisher/records.sqlite; the next run processes
+    every record and says why; a run that keeps none still takes records from a previous release's cache."""
+    options = dataclasses.replace(OPTIONS, workers=workers)
+    plain, bare = tmp_path / "plain", tmp_path / "bare"
+    run([SEEDS], plain, options=options)
+    run([SEEDS], bare, options=dataclasses.replace(options, record_cache=False))
+    assert not (bare / "_publisher" / "records.sqlite").exists()
+    published = {name: data for name, data in snapshot(plain).items() if not name.startswith(("_publisher/", "."))}
+    assert published == {name: data for name, data in snapshot(bare).items() if name in published}
+    again = run([SEEDS], bare, options=options)
+    assert again.reused == 0 and "--no-record-cache" in again.cache_note
+    assert (bare / "_publisher" / "records.sqlite").exists()
+    taken = run([SEEDS], plain, options=dataclasses.replace(options, record_cache=False))
+    assert taken.reused == taken.published > 0 and not (plain / "_publisher" / "records.sqlite").exists()
+    assert {name: data for name, data in snapshot(plain).items() if name in published} == published
+
+
+def test_the_cli_keeps_no_record_cache_when_asked(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(SEEDS / "rmrb"), "-o", str(tmp_path / "out"), "--base", BASE,
+                                       "--no-record-cache", "-q", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "out" / "_publisher" / "records.sqlite").exists()
+    assert (tmp_path / "out" / "articles.nt").stat().st_size > 0
