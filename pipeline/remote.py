@@ -1,6 +1,6 @@
-"""Inputs named by fsspec URL (s3://, gs://, memory://; an http(s) URL names one file): discovery below them in
-the local walk's order, and each file's bytes under the same size limit. A file:// URL is a local path, so the
-local discovery and its symlink policy apply to it."""
+"""Inputs named by fsspec URL (s3://, gs://, memory://; an http(s) URL names one file, read in one bounded GET):
+discovery below them in the local walk's order, and each file's bytes under the same size limit. A file:// URL
+is a local path, so the local discovery and its symlink policy apply to it."""
 
 from __future__ import annotations
 
@@ -105,35 +105,80 @@ def read(found, max_bytes: int):
     from .sources import Source, _reject, _too_large
 
     try:
-        fs, path = filesystem(found.path)
-        size = fs.size(path)
-        if size is not None and size > max_bytes:
-            return _too_large(found.name, size, max_bytes)
         if _is_web(found.path):
-            data = _read_web(fs, path, max_bytes + 1)
+            size, data = _read_web(found.path, max_bytes + 1)
         else:  # object stores answer a range request with the range
+            fs, path = filesystem(found.path)
+            size = fs.size(path)
+            if size is not None and size > max_bytes:
+                return _too_large(found.name, size, max_bytes)
             data = fs.cat_file(path, start=0, end=max_bytes + 1)
     except (OSError, ValueError) as error:
         return _reject(found.name, None, "read", f"cannot read the file ({error}); check the URL and its "
                                                  "credentials", code="read.unreadable")
+    if size is not None and size > max_bytes:
+        return _too_large(found.name, size, max_bytes)
     if len(data) > max_bytes:
         return _too_large(found.name, len(data), max_bytes)
     return Source(found.name, data)
 
 
-def _read_web(fs, path: str, limit: int) -> bytes:
-    """At most limit bytes of an http(s) file, streamed: a server may ignore the Range header cat_file sends
-    and answer with the whole body, which fsspec then reads into memory whatever its size (a 4 KB limit let
-    300 MB in, tests/test_remote.py); a stream read stops at the limit whatever the server sends."""
-    parts, total = [], 0
-    with fs.open(path, "rb", block_size=0) as stream:
+# An http(s) file: one GET, at most this long in all and between two reads of the socket, so a server that
+# sends slowly costs a worker a minute at most, not the run.
+WEB_SECONDS, WEB_SOCKET_SECONDS = 60.0, 20.0
+
+
+class RedirectRefused(OSError):
+    """An http(s) input redirected to another origin: a request to a host the user did not name."""
+
+
+def _read_web(url: str, limit: int) -> tuple[int | None, bytes]:
+    """(the Content-Length the server gave, at most limit bytes) of an http(s) file, in one GET read as a
+    stream. Not fsspec's cat_file: when a server ignores its Range header it reads the whole body into
+    memory (a 4 KB limit let 300 MB in, tests/test_remote.py), and it follows redirects to any host.
+    Redirects are followed within the URL's own origin (scheme, host, port) only."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + WEB_SECONDS
+    opener = urllib.request.build_opener(_same_origin_handler())
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    with opener.open(request, timeout=WEB_SOCKET_SECONDS) as response:
+        length = response.headers.get("Content-Length")
+        size = int(length) if length and length.isdigit() else None
+        if size is not None and size >= limit:
+            return size, b""  # too large: the body is not read
+        parts, total = [], 0
         while total < limit:
-            chunk = stream.read(limit - total)  # up to that many bytes: what the connection has so far
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server took more than {WEB_SECONDS:.0f} s to send it")
+            chunk = response.read1(min(limit - total, 1 << 16))
             if not chunk:
                 break
             parts.append(chunk)
             total += len(chunk)
-    return b"".join(parts)
+    return size, b"".join(parts)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(
+        parts.scheme.lower())
+
+
+def _same_origin_handler():
+    import urllib.request
+
+    class SameOrigin(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if _origin(newurl) != _origin(req.full_url):
+                raise RedirectRefused(f"the server redirects to {shown(newurl)}, another host; name that URL "
+                                      "if you trust it")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return SameOrigin()
 
 
 def shown(url: str) -> str:

@@ -242,3 +242,86 @@ def test_an_http_server_that_ignores_range_cannot_send_more_than_the_limit(tmp_p
     (reject,) = report.rejects
     assert reject.problems[0].code == "read.too-large"
     assert server.sent < 64 * 2**20  # socket buffers' worth, not the body
+
+
+def _redirecting(target: str):
+    """A handler that answers every request with a 302 to target + the path."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        owner: _Server
+
+        def do_GET(self):
+            self.owner.sent += 1
+            self.send_response(302)
+            self.send_header("Location", target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+def test_an_http_redirect_is_followed_within_its_origin_only(tmp_path):
+    """A redirect to the same scheme, host and port is followed; one to another host (another port of
+    127.0.0.1 here: another origin) is refused before any request reaches it."""
+    record = SEEDS / "rmrb" / "0000449482.txt"
+    data = record.read_bytes()
+    options = Options(base=BASE, date=DAY, workers=1)
+    with _Server(_handler(lambda: [data], length=len(data))) as other:
+        with _Server(_redirecting(other.url)) as first:
+            report = run([f"{first.url}/0000449482.txt"], tmp_path / "refused", options=options)
+        assert other.sent == 0  # nothing was asked of the host the redirect named
+    (reject,) = report.rejects
+    assert reject.problems[0].code == "read.unreadable" and "another host" in reject.problems[0].message
+    assert report.read == report.published + report.rejected == 1
+
+    import http.server
+
+    class Moved(http.server.BaseHTTPRequestHandler):
+        owner: _Server
+
+        def do_GET(self):
+            if self.path == "/old/0000449482.txt":
+                self.send_response(301)
+                self.send_header("Location", "/new/0000449482.txt")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    with _Server(Moved) as server:
+        moved = run([f"{server.url}/old/0000449482.txt"], tmp_path / "moved", options=options)
+    assert (moved.read, moved.published) == (1, 1)
+
+
+def test_a_slow_http_server_costs_a_bounded_time(tmp_path, monkeypatch):
+    """A server that drips its body is cut off at remote.WEB_SECONDS in all (lowered here), not waited for."""
+    import time
+
+    from pipeline import remote
+
+    monkeypatch.setattr(remote, "WEB_SECONDS", 1.0)
+
+    def drip():
+        for _ in range(100):
+            time.sleep(0.1)
+            yield b"x"
+
+    with _Server(_handler(drip, length=None)) as server:
+        started = time.monotonic()
+        report = run([f"{server.url}/slow.txt"], tmp_path / "out", options=Options(base=BASE, workers=1))
+        took = time.monotonic() - started
+    (reject,) = report.rejects
+    assert reject.problems[0].code == "read.unreadable" and "took more than" in reject.problems[0].message
+    assert took < 8  # the drip would take 10 s
