@@ -50,9 +50,22 @@ def s3():
                     fs.pipe_file(f"archive/seeds/{path.relative_to(SEEDS).as_posix()}", path.read_bytes())
             fs.pipe_file("archive/scratch/keep.txt", b"not the run's")
             yield fs
+            _close_s3_sessions()
     finally:
         server.stdin.close()
         server.wait(timeout=30)
+
+
+def _close_s3_sessions() -> None:
+    """Close the connections this process's S3 file systems keep open while their server still answers:
+    left for the garbage collector after the server is gone, their errors would be logged with a traceback
+    into whatever output a later test happens to capture."""
+    import gc
+
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    gc.collect()  # runs each file system's finalizer, which closes its client
 
 
 @pytest.fixture(scope="module")
