@@ -105,14 +105,7 @@ def read(found, max_bytes: int):
     from .sources import Source, _reject, _too_large
 
     try:
-        if _is_web(found.path):
-            size, data = _read_web(found.path, max_bytes + 1)
-        else:  # object stores answer a range request with the range
-            fs, path = filesystem(found.path)
-            size = fs.size(path)
-            if size is not None and size > max_bytes:
-                return _too_large(found.name, size, max_bytes)
-            data = fs.cat_file(path, start=0, end=max_bytes + 1)
+        size, data = (_read_web if _is_web(found.path) else _read_store)(found.path, max_bytes + 1)
     except (OSError, ValueError) as error:
         return _reject(found.name, None, "read", f"cannot read the file ({error}); check the URL and its "
                                                  "credentials", code="read.unreadable")
@@ -130,6 +123,16 @@ WEB_SECONDS, WEB_SOCKET_SECONDS = 60.0, 20.0
 
 class RedirectRefused(OSError):
     """An http(s) input redirected to another origin: a request to a host the user did not name."""
+
+
+def _read_store(url: str, limit: int) -> tuple[int | None, bytes]:
+    """(the size the store gives, at most limit bytes; none when the size is over it) of a file in an fsspec
+    file system: object stores answer a range request with the range."""
+    fs, path = filesystem(url)
+    size = fs.size(path)
+    if size is not None and size >= limit:
+        return size, b""  # too large: not read
+    return size, fs.cat_file(path, start=0, end=limit)
 
 
 def _read_web(url: str, limit: int) -> tuple[int | None, bytes]:
