@@ -4,8 +4,6 @@ files on the local disk."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 fsspec = pytest.importorskip("fsspec")
@@ -16,7 +14,7 @@ from pipeline import Options, run  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from pipeline.sources import InputError  # noqa: E402
 
-from .conftest import BASE, SEEDS  # noqa: E402
+from .conftest import BASE, SEEDS, QuietHTTPServer  # noqa: E402
 from .test_release import snapshot  # noqa: E402
 
 DAY = "2026-12-01"
@@ -171,17 +169,11 @@ class _Server:
     """A loopback HTTP server for one handler class, counting the body bytes it managed to send."""
 
     def __init__(self, handler):
-        import http.server
         import threading
-
-        class Quiet(http.server.ThreadingHTTPServer):
-            def handle_error(self, request, client_address):  # a client that hung up: as these tests mean
-                if not isinstance(sys.exc_info()[1], ConnectionError):
-                    super().handle_error(request, client_address)
 
         self.sent = 0
         handler.owner = self
-        self.server = Quiet(("127.0.0.1", 0), handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 

@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -27,20 +27,10 @@ from pipeline.publish import PublishError, publish
 from pipeline.sandbox import Limits, Worker, _without_network
 from pipeline.sparql import ensure_store
 
-from .conftest import BASE, ROOT, SEEDS
+from .conftest import BASE, ROOT, SEEDS, QuietHTTPServer
 
 CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # ~10^10 rows, flat memory
 CARTESIAN_SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f LIMIT 1"          # sorts ~6 M rows
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A client that went away (a test's timeout) is no error: a handler told to stall 30 s would otherwise print
-    its broken pipe's traceback, when it wakes, into whatever output a later test is capturing (CI found one in
-    test_query_arguments_that_used_to_crash)."""
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class Recorder:
@@ -70,7 +60,7 @@ class Recorder:
             def log_message(self, *args):
                 pass
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
