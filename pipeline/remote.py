@@ -140,6 +140,15 @@ def _read_web(url: str, limit: int) -> tuple[int | None, bytes]:
     stream. Not fsspec's cat_file: when a server ignores its Range header it reads the whole body into
     memory (a 4 KB limit let 300 MB in, tests/test_remote.py), and it follows redirects to any host.
     Redirects are followed within the URL's own origin (scheme, host, port) only."""
+    import http.client
+
+    try:
+        return _get(url, limit)
+    except http.client.HTTPException as error:  # a URL http.client refuses (a space in it), a broken answer
+        raise OSError(f"{type(error).__name__}: {error}") from None
+
+
+def _get(url: str, limit: int) -> tuple[int | None, bytes]:
     import time
     import urllib.request
 

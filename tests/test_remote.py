@@ -324,3 +324,13 @@ def test_a_slow_http_server_costs_a_bounded_time(tmp_path, monkeypatch):
     (reject,) = report.rejects
     assert reject.problems[0].code == "read.unreadable" and "took more than" in reject.problems[0].message
     assert took < 8  # the drip would take 10 s
+
+
+def test_an_http_url_that_http_client_refuses_is_a_reject_not_a_crash(tmp_path):
+    """Regression: a space in the URL made http.client raise InvalidURL, which is neither OSError nor
+    ValueError, and the run ended in a traceback."""
+    with _Server(_handler(lambda: [b""], length=0)) as server:
+        report = run([f"{server.url}/a b.txt"], tmp_path / "out", options=Options(base=BASE, workers=1))
+    (reject,) = report.rejects
+    assert reject.problems[0].code == "read.unreadable" and "InvalidURL" in reject.problems[0].message
+    assert report.read == report.rejected == 1
