@@ -503,3 +503,34 @@ def test_an_answer_over_the_result_size_limit_is_refused_not_cut(release, tmp_pa
         process.wait(timeout=10)
     assert status == 503 and headers["X-Query-Limit"] == "result-size" and "5,000-byte limit" in body
     assert small == 200 and len(json.loads(answer)["results"]["bindings"]) == 1
+
+
+def test_a_file_that_grows_after_fstat_is_read_up_to_the_limit_only():
+    """The first read asks for fstat's size; more that arrives later is read in further chunks, never past
+    the limit (a pipe stands for a file that grows: fstat said 0)."""
+    from pipeline.sources import _read_at_most
+
+    read_end, write_end = os.pipe()
+
+    def write_more_than_the_limit():
+        try:
+            os.write(write_end, b"x" * 300_000)
+        except BrokenPipeError:  # the reader stopped at the limit and closed its end
+            pass
+        finally:
+            os.close(write_end)
+
+    writer = threading.Thread(target=write_more_than_the_limit)
+    writer.start()
+    try:
+        assert _read_at_most(read_end, 200_001, 0) == b"x" * 200_001
+    finally:
+        os.close(read_end)
+        writer.join()
+    path = os.path.join(os.path.dirname(__file__), "..", "seeds")
+    some = next(os.path.join(root, name) for root, _, names in os.walk(path) for name in names if name.endswith(".txt"))
+    fd = os.open(some, os.O_RDONLY)
+    try:
+        assert _read_at_most(fd, 1 << 20, os.fstat(fd).st_size) == Path(some).read_bytes()
+    finally:
+        os.close(fd)
