@@ -113,7 +113,7 @@ def test_an_optional_field_added_to_the_table_needs_no_seed_changed(monkeypatch,
 
 
 def test_fields_read_as_attributes_never_hide_the_records_own():
-    """Fields are copied into the record's attributes (a call each through __getattr__ was ~30 us a record);
+    """Fields are copied into the record's attributes (a call each through __getattr__ cost the mapping ~28 us a record);
     a value named like the record's own attributes must not replace them."""
     from pipeline.record import Record
 

@@ -527,10 +527,9 @@ def test_a_file_that_grows_after_fstat_is_read_up_to_the_limit_only():
     finally:
         os.close(read_end)
         writer.join()
-    path = os.path.join(os.path.dirname(__file__), "..", "seeds")
-    some = next(os.path.join(root, name) for root, _, names in os.walk(path) for name in names if name.endswith(".txt"))
+    some = next(SEEDS.rglob("*.txt"))
     fd = os.open(some, os.O_RDONLY)
     try:
-        assert _read_at_most(fd, 1 << 20, os.fstat(fd).st_size) == Path(some).read_bytes()
+        assert _read_at_most(fd, 1 << 20, os.fstat(fd).st_size) == some.read_bytes()
     finally:
         os.close(fd)
