@@ -173,6 +173,18 @@ def check_language_tag(lang: str) -> str:
     return lang
 
 
+# Tags, agents and the two schemes recur across records: what the mapping says of each is worked out once
+# per process and kept, at most this many of each (then forgotten all at once, and worked out again)
+MEMO_LIMIT = 50_000
+
+
+def _remember(memo: dict, key, value):
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 class Mapper:
     """Maps records for one base IRI and one language tag."""
 
@@ -184,6 +196,9 @@ class Mapper:
         self.rights = rights
         self.source_url = source_url
         self.authorities = load_authorities(authorities) if authorities else None
+        self._tags: dict[str, tuple[str, bool, tuple[Triple, ...]]] = {}
+        self._agents: dict[tuple, tuple[str, tuple[Triple, ...]]] = {}
+        self._schemes: dict[bool, tuple[Triple, ...]] = {}
 
     def __call__(self, items: Iterable[Record | Reject]) -> Iterator[tuple[Record, list[Triple]] | Reject]:
         """Stage: each record with its triples; rejects pass through."""
@@ -267,17 +282,38 @@ class Mapper:
             out.extend(self._issue_node(issue, book, record))
         for name in record.authors:
             out.extend(self._agent(name, record))
-        topics = [tag for tag in record.tags if not is_genre(tag)]
-        forms = [tag for tag in record.tags if is_genre(tag)]
-        for tag in topics:
-            out.extend(self._concept(m.concept(tag), tag, m.concept_scheme()))
-        for tag in forms:
-            out.extend(self._concept(m.genre(tag), tag, m.genre_scheme()))
-        if topics:
-            out.extend(self._scheme(m.concept_scheme(), "Topics of the article records"))
-        if forms:
-            out.extend(self._scheme(m.genre_scheme(), "Forms (genres) of the article records"))
+        tags = [self._tag(tag) for tag in record.tags]
+        for _, genre, concept in tags:  # topics first, then forms
+            if not genre:
+                out.extend(concept)
+        for _, genre, concept in tags:
+            if genre:
+                out.extend(concept)
+        for genre in (False, True):
+            if any(known[1] is genre for known in tags):
+                out.extend(self._scheme_of(genre))
         return out
+
+    def _tag(self, tag: str) -> tuple[str, bool, tuple[Triple, ...]]:
+        """A tag's node, whether it is a form (genre), and what the mapping says of it."""
+        known = self._tags.get(tag)
+        if known is None:
+            m = self.minter
+            if is_genre(tag):
+                known = (m.genre(tag), True, tuple(self._concept(m.genre(tag), tag, m.genre_scheme())))
+            else:
+                known = (m.concept(tag), False, tuple(self._concept(m.concept(tag), tag, m.concept_scheme())))
+            _remember(self._tags, tag, known)
+        return known
+
+    def _scheme_of(self, genre: bool) -> tuple[Triple, ...]:
+        known = self._schemes.get(genre)
+        if known is None:
+            m = self.minter
+            known = self._schemes[genre] = tuple(
+                self._scheme(m.genre_scheme(), "Forms (genres) of the article records") if genre
+                else self._scheme(m.concept_scheme(), "Topics of the article records"))
+        return known
 
     def _source(self, printing: str, record: Record) -> Iterator[Triple]:
         """Where the printing's description came from: the source record (container id and article id as
@@ -304,14 +340,13 @@ class Mapper:
             yield (subject, DCTERMS.creator, agent)
             yield (subject, SCHEMA.author, agent)
         for tag in record.tags:
-            if is_genre(tag):
-                genre = self.minter.genre(tag)
-                yield (subject, SCHEMA.genre, genre)
-                yield (subject, DCTERMS.type, genre)
+            node, genre, _ = self._tag(tag)
+            if genre:
+                yield (subject, SCHEMA.genre, node)
+                yield (subject, DCTERMS.type, node)
             else:
-                concept = self.minter.concept(tag)
-                yield (subject, DCTERMS.subject, concept)
-                yield (subject, SCHEMA.about, concept)
+                yield (subject, DCTERMS.subject, node)
+                yield (subject, SCHEMA.about, node)
 
     def _dates(self, work: str, printing: str, container: Container, record: Record) -> Iterator[Triple]:
         """dcterms:date on both, always. In a newspaper or periodical, 日期 is the issue's date: the
@@ -411,16 +446,28 @@ class Mapper:
     def agent_iri(self, name: str, record: Record) -> str:
         """An agent by its name, unless the authority table gives the name several people: then by the
         one this record's book means, so that two 王力 stay two agents."""
-        authority = self.authorities.lookup(name, record.book) if self.authorities else None
-        return self.minter.agent(name, authority.iri if authority and authority.split else None)
+        return self._known_agent(name, record)[0]
+
+    def _known_agent(self, name: str, record: Record) -> tuple[str, tuple[Triple, ...]]:
+        """An agent's IRI and what the mapping says of it: a function of its name (and of the record's book
+        when an authority table is used)."""
+        memo_key = (name, record.book) if self.authorities else name
+        known = self._agents.get(memo_key)
+        if known is None:
+            authority = self.authorities.lookup(name, record.book) if self.authorities else None
+            agent = self.minter.agent(name, authority.iri if authority and authority.split else None)
+            known = _remember(self._agents, memo_key, (agent, tuple(self._describe_agent(agent, name, record))))
+        return known
 
     def _same_as(self, agent: str, name: str, record: Record) -> Iterator[Triple]:
         authority = self.authorities.lookup(name, record.book) if self.authorities else None
         if authority:
             yield (agent, SCHEMA.sameAs, authority.iri)
 
-    def _agent(self, name: str, record: Record) -> Iterator[Triple]:
-        agent = self.agent_iri(name, record)
+    def _agent(self, name: str, record: Record) -> tuple[Triple, ...]:
+        return self._known_agent(name, record)[1]
+
+    def _describe_agent(self, agent: str, name: str, record: Record) -> Iterator[Triple]:
         yield (agent, RDF_TYPE, SCHEMA.Organization if is_corporate(nfc(name)) else SCHEMA.Person)
         yield (agent, SCHEMA.name, self.text(nfc(name)))
         yield (agent, RDFS.label, self.text(nfc(name)))

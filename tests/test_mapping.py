@@ -57,3 +57,28 @@ def test_kinds_of_source(origin, kind):
                                              ("中共济南市委清查办，1977.11.15", []), ("张迪杰 编", []), ("", [])])
 def test_editors_only_from_a_statement_of_names(statement, names):
     assert editors(statement) == names
+
+
+def test_what_is_kept_of_tags_and_agents_is_bounded_and_changes_nothing(monkeypatch):
+    """The mapper keeps what it says of each tag and agent (mapping 160 -> 121-134 us a record); kept in
+    memos of at most MEMO_LIMIT entries each, it maps every record as a mapper that keeps nothing would."""
+    import pipeline.mapping as mapping
+    from pipeline.iris import Minter
+    from pipeline.record import parse
+    from pipeline.sources import Found, read_sources
+
+    from .conftest import BASE, seed_files
+
+    files = seed_files()
+    records = [r for r in parse(read_sources(Found(str(f), f"{f.parent.name}/{f.name}", None) for f in files))
+               if not isinstance(r, mapping.Reject)]
+    assert len({tag for r in records for tag in r.tags}) > 3 and len({a for r in records for a in r.authors}) > 3
+
+    def fresh(record):  # a mapper of its own for each record: nothing kept from another
+        return mapping.Mapper(Minter(BASE), lang="auto").triples(record)
+
+    monkeypatch.setattr(mapping, "MEMO_LIMIT", 3)
+    kept = mapping.Mapper(Minter(BASE), lang="auto")
+    for record in records + records:  # the second time round, from what was kept
+        assert kept.triples(record) == fresh(record), record.file
+        assert len(kept._tags) <= 3 and len(kept._agents) <= 3
