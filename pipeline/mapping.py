@@ -298,12 +298,9 @@ class Mapper:
         """A tag's node, whether it is a form (genre), and what the mapping says of it."""
         known = self._tags.get(tag)
         if known is None:
-            m = self.minter
-            if is_genre(tag):
-                known = (m.genre(tag), True, tuple(self._concept(m.genre(tag), tag, m.genre_scheme())))
-            else:
-                known = (m.concept(tag), False, tuple(self._concept(m.concept(tag), tag, m.concept_scheme())))
-            _remember(self._tags, tag, known)
+            m, genre = self.minter, is_genre(tag)
+            node, scheme = (m.genre(tag), m.genre_scheme()) if genre else (m.concept(tag), m.concept_scheme())
+            known = _remember(self._tags, tag, (node, genre, tuple(self._concept(node, tag, scheme))))
         return known
 
     def _scheme_of(self, genre: bool) -> tuple[Triple, ...]:
