@@ -425,12 +425,12 @@ class Mapper:
             yield (book, DCTERMS.identifier, Lit(folder))
         if record.book_author:
             yield (book, DC.creator, self.text(nfc(record.book_author)))
-            for name in editors(record.book_author):
-                agent = self.agent_iri(name, record)
+            for editor in editors(record.book_author):
+                agent = self.agent_iri(editor, record)
                 # schema:editor is for a Person; an organisation that compiled a book contributed to it
-                yield (book, SCHEMA.contributor if is_corporate(name) else SCHEMA.editor, agent)
+                yield (book, SCHEMA.contributor if is_corporate(editor) else SCHEMA.editor, agent)
                 yield (book, DCTERMS.contributor, agent)
-                yield from self._agent(name, record)
+                yield from self._agent(editor, record)
         _, whole = self.container_subjects(record)
         if whole:
             yield (book, SCHEMA.volumeNumber, Lit(container.volume))
