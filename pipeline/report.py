@@ -31,7 +31,9 @@ class Report:
     shared_checked: int = 0  # resources several records describe, validated again once merged
     # how the run went, not what it published: kept out of report.json, so that a rerun that reuses records
     # writes the same release, byte for byte, as one that processes them all
-    reused: int = 0  # published records taken from a previous release's record cache (cache.py), not processed
+    # records taken from a previous release's record cache (cache.py), not processed: the published, and
+    # those the parent then leaves out as conflicting printings; the other read - reused records were processed
+    reused: int = 0
     cache_note: str | None = None  # why a previous release's cache was not used, when there was one to use
     rejects: list[Reject] = field(default_factory=list)      # the first KEPT
     warnings: list[Problem] = field(default_factory=list)    # the first KEPT

@@ -21,7 +21,7 @@ from pipeline import Options, run
 from pipeline.cli import main
 from pipeline.problems import PipelineError
 
-from .conftest import BASE, SEEDS
+from .conftest import BASE, ROOT, SEEDS
 from .test_release import snapshot
 
 DAY = "2026-12-01"
@@ -258,3 +258,16 @@ def test_the_cli_keeps_no_record_cache_when_asked(tmp_path):
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "out" / "_publisher" / "records.sqlite").exists()
     assert (tmp_path / "out" / "articles.nt").stat().st_size > 0
+
+
+def test_a_rerun_counts_as_reused_every_record_it_did_not_process_again(tmp_path, monkeypatch):
+    """A printing the parent leaves out as conflicting was taken from the cache too: reused counts it, so
+    that 'N processed' (read - reused) is the records that really were, here the rejected ones."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "bad", tmp_path / "corpus")
+    first = run(["corpus"], tmp_path / "out", options=OPTIONS)
+    conflicting = sum(r.problems[0].code == "conflict.same-book" for r in first.rejects)
+    assert conflicting >= 1
+    again = run(["corpus"], tmp_path / "out", options=OPTIONS)
+    assert again.reused == first.published + conflicting
+    assert again.read - again.reused == first.rejected - conflicting
