@@ -81,6 +81,11 @@ def changes(previous: dict | None, counts: Counts, sums: dict[str, str], change_
         lines.append(f"- the change set, in `changes/`: {change_set.removed:,} triples removed, {change_set.added:,} "
                      f"added (`removed.nt.gz`, `added.nt.gz`, and `changes.rdfp`, an RDF Patch from "
                      f"<{change_set.previous}> to <{change_set.version}>)")
+        # removed.nt.gz holds what this release no longer says (a corrected title's old form): a consumer
+        # that loads every RDF file of the folder as one graph would get both forms, and two titles
+        lines.append("- the change set is not part of this release's graph: load the dumps and `void.ttl`, not "
+                     "`changes/`; to bring a store that holds the previous release up to date, apply `changes.rdfp` "
+                     "(or delete `removed.nt.gz` and insert `added.nt.gz`)")
     return "\n".join(lines)
 
 

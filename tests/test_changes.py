@@ -71,6 +71,8 @@ def test_a_release_that_replaces_another_writes_its_change_set(tmp_path):
     void = (out / "void.ttl").read_text(encoding="utf-8")
     for name in ("changes/removed.nt.gz", "changes/added.nt.gz", "changes/changes.rdfp"):
         assert f"  {name}\n" in sums and f"`{name}`" in readme and f"dumps/{name}>" in void
+    # a downloader who loads every RDF file of the folder would merge the removed triples into the graph
+    assert "the change set is not part of this release's graph: load the dumps and `void.ttl`, not `changes/`" in readme
     assert "prov:wasRevisionOf" in void and "dcterms:replaces" in void
     # the next one chains: its H prev is this release's H id
     second, second_version = lines(out / "articles.nt"), version_of(out)
