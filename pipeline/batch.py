@@ -151,8 +151,8 @@ def process_batch(context: BatchContext, job: BatchJob) -> BatchResult:
             piece = piece_of(context, item)
             if context.setup.keep_pieces:  # encoding costs ~95 us a record (bench/README.md)
                 pieces.append((source.file, shas[position], encode(piece), False))
-        elif context.setup.keep_pieces:
-            pieces.append((source.file, shas[position], blob, True))
+        elif context.setup.keep_pieces:  # a renamed piece is encoded again: its stored bytes name another file
+            pieces.append((source.file, shas[position], blob if blob is not None else encode(piece), True))
         if position in job.excluded:
             outcomes.append(Outcome("excluded", piece.outcome.file, piece.outcome.id, data=data))
             continue

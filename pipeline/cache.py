@@ -1,8 +1,9 @@
 """The record cache a release keeps for the next run, and the manifest of its inputs: each published record's
-piece (batch.Piece) by its file's name and SHA-256, valid only under the same code, options, shapes and authorities.
+piece (batch.Piece) by its file's key and SHA-256, valid only under the same code, options, shapes and authorities.
 
-A cache changes how fast a run is, never what it publishes: a piece is a pure function of the file's name and
-bytes under one fingerprint, so a record taken from the cache is what processing it again would give. A cache
+A cache changes how fast a run is, never what it publishes: a piece is a pure function of the file's key (its
+container and name), bytes and the name it is reported under, under one fingerprint; a cached piece gets the name
+of the file it is taken for, so a record taken from the cache is what processing it again would give. A cache
 that is missing, damaged, edited since its run (its SHA-256 is in the release marker) or made under another
 fingerprint is not used, and the run says why (Report.cache_note)."""
 
@@ -12,19 +13,20 @@ import hashlib
 import json
 import sqlite3
 from array import array
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from importlib import metadata
 from pathlib import Path
 
 from isal.isal_zlib import compress, decompress, error as CompressionError
 
 from .batch import BatchSetup, Outcome, Piece
+from .iris import container_and_name
 from .problems import Problem
 from .terms import Lit
 
 FILE = "records.sqlite"   # in the publisher's folder of a release
 INPUTS = "inputs.jsonl"   # ibid.: the manifest, one JSON line per input file
-_SCHEMA = "CREATE TABLE pieces (name TEXT NOT NULL, sha256 TEXT NOT NULL, piece BLOB NOT NULL, PRIMARY KEY (name, sha256))"
+_SCHEMA = "CREATE TABLE pieces (key TEXT NOT NULL, sha256 TEXT NOT NULL, piece BLOB NOT NULL, PRIMARY KEY (key, sha256))"
 _LEVEL = 1  # ISA-L's zlib at level 1: 48 us a record against zlib's 158, ~4x smaller (21 KB -> 5.5 KB a record)
 
 
@@ -77,6 +79,23 @@ def usable(folder: Path, about: dict, wanted: str) -> tuple[Path | None, str | N
     if sha256_of(path) != kept.get("sha256"):
         return None, f"the record cache of '{folder}' changed since its run wrote it"
     return path, None
+
+
+# --------------------------------------------------------------------------- what a piece is filed under
+
+def key(name: str) -> str:
+    """The part of a reported name a piece depends on: the file's container and name (iris.container_and_name;
+    the rest is the input as typed). Keyed by it, a rerun from a renamed or moved input folder, or one named
+    from another working folder (corpus-11 -> corpus-12, data/corpus -> corpus), still takes unchanged records."""
+    container, file = container_and_name(name)
+    return file if container is None else f"{container}/{file}"
+
+
+def renamed(piece: Piece, name: str) -> Piece:
+    """A cached piece as the file reported under name gives it: the name in its outcome and its warnings."""
+    old = piece.outcome
+    warnings = tuple(replace(w, file=name) if w.file == old.file else w for w in old.warnings)
+    return replace(piece, outcome=replace(old, file=name, warnings=warnings))
 
 
 # --------------------------------------------------------------------------- one piece as bytes
@@ -134,9 +153,9 @@ class Reader:
         except sqlite3.Error:
             self.connection = None  # gone since the run checked it (a --since release replaced meanwhile)
 
-    def pieces(self, sources: list, shas: list[str]) -> dict[int, tuple[Piece, bytes]]:
+    def pieces(self, sources: list, shas: list[str]) -> dict[int, tuple[Piece, bytes | None]]:
         """position -> (the cached piece, as decoded and as stored) of each source the cache holds (by its
-        name and SHA-256)."""
+        key and SHA-256); as stored is None when the piece was renamed, since the stored bytes name another file."""
         found = {}
         if self.connection is None:
             return found
@@ -144,15 +163,17 @@ class Reader:
             if sha == "unread":
                 continue
             try:
-                blob = self._blob(source.file, sha)
+                blob = self._blob(key(source.file), sha)
                 if blob is not None:
-                    found[position] = decode(blob), blob
+                    piece = decode(blob)
+                    found[position] = (piece, blob) if piece.outcome.file == source.file else \
+                        (renamed(piece, source.file), None)
             except (sqlite3.Error, ValueError, TypeError, CompressionError):
                 continue
         return found
 
-    def _blob(self, name: str, sha: str) -> bytes | None:
-        row = self.connection.execute("SELECT piece FROM pieces WHERE name = ? AND sha256 = ?", (name, sha)).fetchone()
+    def _blob(self, key: str, sha: str) -> bytes | None:
+        row = self.connection.execute("SELECT piece FROM pieces WHERE key = ? AND sha256 = ?", (key, sha)).fetchone()
         return row[0] if row else None
 
 
@@ -170,9 +191,9 @@ class Writer:
         self.connection.execute(_SCHEMA)
 
     def add(self, pieces) -> None:
-        """pieces: (name, sha256, encoded piece, taken from the previous cache?)."""
+        """pieces: (reported name, sha256, encoded piece, taken from the previous cache?)."""
         self.connection.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
-                                    ((name, sha, blob) for name, sha, blob, _ in pieces))
+                                    ((key(name), sha, blob) for name, sha, blob, _ in pieces))
 
     def close(self) -> None:
         self.connection.commit()

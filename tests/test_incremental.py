@@ -170,14 +170,14 @@ def test_a_cache_edited_behind_the_release_check_is_not_used(tmp_path, monkeypat
     connection = sqlite3.connect(cache)
     from pipeline.cache import decode, encode
 
-    name, sha, blob = connection.execute("SELECT name, sha256, piece FROM pieces LIMIT 1").fetchone()
+    name, sha, blob = connection.execute("SELECT key, sha256, piece FROM pieces LIMIT 1").fetchone()
     piece = decode(blob)
     # the body's line, its text replaced by a shorter one: the row shrinks, the file keeps its size
     longest = max(range(len(piece.lines)), key=lambda i: len(piece.lines[i][1]))
     bucket, line = piece.lines[longest]
     forged = list(piece.lines)
     forged[longest] = (bucket, line[:line.index('"')] + '"FORGED" .')
-    connection.execute("UPDATE pieces SET piece = ? WHERE name = ?", (encode(type(piece)(
+    connection.execute("UPDATE pieces SET piece = ? WHERE key = ?", (encode(type(piece)(
         piece.outcome, forged, piece.container_claims, piece.targets, piece.agents)), name))
     connection.commit()
     connection.close()
@@ -271,3 +271,25 @@ def test_a_rerun_counts_as_reused_every_record_it_did_not_process_again(tmp_path
     again = run(["corpus"], tmp_path / "out", options=OPTIONS)
     assert again.reused == first.published + conflicting
     assert again.read - again.reused == first.rejected - conflicting
+
+
+def test_a_renamed_input_folder_still_takes_unchanged_records_under_their_new_names(tmp_path, monkeypatch):
+    """The cache is keyed by what a piece depends on, the file's book folder, name and bytes, not by the input
+    as typed: after corpus-11 is renamed corpus-12, a rerun takes every record in a book folder from the cache,
+    reported (warnings included) under its new name, and publishes what a full run does. A record directly in
+    the input folder has that folder as its container, so its IRIs change and it is processed again."""
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus-11", sorted(SEEDS.rglob("*.txt")))
+    loose = len(list(SEEDS.glob("*.txt")))
+    first = run(["corpus-11"], tmp_path / "out", options=OPTIONS)
+    assert first.warnings and loose >= 1
+    shutil.copytree(tmp_path / "out", tmp_path / "full")
+    (tmp_path / "corpus-11").rename(tmp_path / "corpus-12")
+    report = run(["corpus-12"], tmp_path / "out", options=OPTIONS)
+    assert report.reused == report.published - loose
+    run(["corpus-12"], tmp_path / "full", options=OPTIONS, reuse=False)
+    assert release_as_published(tmp_path / "out") == release_as_published(tmp_path / "full")
+    told = (tmp_path / "out" / "_publisher" / "report.json").read_text(encoding="utf-8")
+    assert "corpus-11" not in told and "corpus-12/" in told
+    again = run(["corpus-12"], tmp_path / "out", options=OPTIONS)  # the new cache holds the new names
+    assert again.reused == again.published
