@@ -14,7 +14,8 @@ from typing import Iterator
 
 from .metadata import Stats, hash_into
 from .iris import Minter
-from .serialize import DUMPS, Block, Prefixes, as_term, parse_object, split_line
+from .kept import COPIED, Bucket, Copier, digest
+from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, split_line
 from .shacl import Result
 from .remote import is_url
 from .shards import BUCKETS, open_file, read_buckets, remove, size_of
@@ -34,6 +35,8 @@ class PartitionJob:
     base: str
     targets: tuple[str, ...] = ()  # the batches' target shards (batch.target_shard)
     agents: str | None = None      # a file of every agent IRI of the release, one a line
+    previous: str | None = None    # the folder of a release whose unchanged buckets are copied (kept.py)
+    kept: tuple[Bucket, ...] = ()  # its buckets first..last-1
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,21 @@ class PartitionResult:
     inconsistent: tuple[Result, ...]  # what the release-level check found on nodes several records describe
     shared: int                       # how many such nodes it looked at
     sizes: tuple[tuple[int, int], ...] = ()  # (bucket, bytes) of each bucket in the N-Triples dump
+    buckets: tuple[Bucket, ...] = ()  # each bucket as written, its spans counted in the fragments
+    copied: int = 0                   # buckets whose bytes were copied from the previous release
 
 
 def partitions(published: int, shards: list[str], work: str, base: str,
-               targets: list[str] = (), agents: str | None = None) -> list[PartitionJob]:
+               targets: list[str] = (), agents: str | None = None, previous: str | None = None,
+               kept: dict[int, Bucket] | None = None) -> list[PartitionJob]:
     """Counted in records, not shard bytes, so that the gzip members (one per partition) depend on the
-    input alone, not on batch sizes or workers."""
+    input alone, not on batch sizes or workers. previous, kept: a release and its buckets (kept.read_table)."""
     parts = max(1, min(BUCKETS, math.ceil(published / RECORDS_PER_PARTITION)))
     size = math.ceil(BUCKETS / parts)
-    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base, tuple(targets), agents)
+    kept = kept or {}
+    return [PartitionJob(i, first, min(first + size, BUCKETS), tuple(shards), str(work), base, tuple(targets), agents,
+                         previous if kept else None,
+                         tuple(kept[n] for n in range(first, min(first + size, BUCKETS)) if n in kept))
             for i, first in enumerate(range(0, BUCKETS, size))]
 
 
@@ -59,29 +68,62 @@ def fragment_path(work: str | Path, index: int, dump) -> str:
 
 
 def write_partition(context, job: PartitionJob) -> PartitionResult:
-    """Sort and deduplicate buckets first..last-1 of every shard; each dump writes its fragment; the
-    nodes that several records describe are validated once more, merged (context: a BatchContext)."""
+    """Sort and deduplicate buckets first..last-1 of every shard; each dump writes its fragment (a bucket
+    unchanged since the previous release copies its Turtle and JSON-LD bytes); the nodes that several
+    records describe are validated once more, merged (context: a BatchContext)."""
     prefixes = Prefixes(job.base)
     stats = Stats()
     shared: list[Triple] = []
     fragments = [dump.fragment(fragment_path(job.work, job.index, dump), prefixes) for dump in DUMPS]
+    copier = Copier(job.previous, job.kept)
     sizes: list[tuple[int, int]] = []
+    written: list[Bucket] = []
+    copied = 0
     try:
         focus = ConceptFocus(job.base, job.agents)
         for bucket, lines, repeated in read_buckets(list(job.shards), job.first, job.last):
             lines = focus.link(lines)
-            block = Block.of(lines)
-            sizes.append((bucket, len(block.ntriples)))  # for the bucket index (changes.bucket_index)
+            ntriples = ("\n".join(lines) + "\n").encode("utf-8")
+            sizes.append((bucket, len(ntriples)))  # for the bucket index (changes.bucket_index)
+            hashed = digest(ntriples)
+            found = copier.copy(bucket, hashed)
+            if found is None:
+                block = Block(lines, list(grouped(lines)), ntriples)
+                counted = Stats()
+                counted.count(block.groups)
+                rendered = [dump.render(block, prefixes) for dump in COPIED]
+                hashes = [digest(data) for data in rendered]
+                shared.extend(_shared_triples(block.groups, repeated))
+            else:
+                earlier, rendered = found  # their digests checked as they were read
+                counted, hashes = earlier.stats, [span[2] for span in earlier.spans]
+                copied += 1
+                shared.extend(_shared_triples(_groups_of(lines, repeated), repeated))
+            spans = []
             for fragment in fragments:
-                fragment.write(block)
-            stats.count(block.groups)
-            shared.extend(_shared_triples(block.groups, repeated))
+                if fragment.dump.copied:
+                    data = rendered[len(spans)]
+                    spans.append((fragment.write(data), len(data), hashes[len(spans)]))
+                else:
+                    fragment.write(ntriples)
+            stats.add(counted)
+            written.append(Bucket(bucket, hashed, tuple(spans), counted))
     finally:
+        copier.close()
         for fragment in fragments:
             fragment.close()
     subjects = {s for s, _, _ in shared}
     results = context.validator.across(shared, _objects_of(job, subjects)) if shared else []
-    return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects), tuple(sizes))
+    return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects), tuple(sizes),
+                           tuple(written), copied)
+
+
+def _groups_of(lines: list[str], repeated: set[str]):
+    """The groups of the subjects with a repeated line only (all that the shared-node check needs)."""
+    if not repeated:
+        return []
+    subjects = {line[:line.index(">") + 1] for line in repeated}
+    return grouped(line for line in lines if line[:line.index(">") + 1] in subjects)
 
 
 class ConceptFocus:
@@ -139,30 +181,37 @@ def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:
     return found
 
 
-def assemble(staging: Path, work: str, parts: int, prefixes: Prefixes) -> dict[str, str]:
+def assemble(staging: Path, work: str, parts: int, prefixes: Prefixes) -> tuple[dict[str, str], dict[str, list[int]]]:
     """Join the fragments of every partition, in order, into the dumps, with their companion files; returns
-    each dump's SHA-256, taken from the fragments as they are joined. One thread per dump: copying and
-    hashing let go of the GIL (measured on the 3 GB of a 100k release: joined one dump after the other
-    then hashed, 4.1-4.5 s; a thread per dump, 2.0 s; bench/README.md)."""
+    each dump's SHA-256, taken from the fragments as they are joined, and where in it each fragment starts.
+    One thread per dump: copying and hashing let go of the GIL (measured on the 3 GB of a 100k release:
+    joined one dump after the other then hashed, 4.1-4.5 s; a thread per dump, 2.0 s; bench/README.md)."""
     with ThreadPoolExecutor(max_workers=len(DUMPS)) as pool:
-        sums = list(pool.map(lambda dump: _join(staging, work, parts, prefixes, dump), DUMPS))
-    return {dump.name: digest for dump, digest in zip(DUMPS, sums)}
+        joined = list(pool.map(lambda dump: _join(staging, work, parts, prefixes, dump), DUMPS))
+    return ({dump.name: digest for dump, (digest, _) in zip(DUMPS, joined)},
+            {dump.name: starts for dump, (_, starts) in zip(DUMPS, joined)})
 
 
-def _join(staging: Path, work: str, parts: int, prefixes: Prefixes, dump) -> str:
+def _join(staging: Path, work: str, parts: int, prefixes: Prefixes, dump) -> tuple[str, list[int]]:
     digest = hashlib.sha256()
+    starts = []
+    position = 0  # counted, not out.tell(): the kernel's copy_file_range moves the file past the buffer's view
     with open(staging / dump.name, "wb") as out:
         def put(data: bytes) -> None:
+            nonlocal position
             digest.update(data)
             out.write(data)
+            position += len(data)
 
         put(dump.header(prefixes))
         written = False
         for index in range(parts):
             fragment = fragment_path(work, index, dump)
-            if size_of(fragment):
+            size = size_of(fragment)
+            if size:
                 if written:
                     put(dump.separator)
+                starts.append(position)
                 if is_url(fragment):  # in --scratch: copied through this process, hashed on the way
                     with open_file(fragment, "rb") as stream:
                         while chunk := stream.read(1 << 22):
@@ -170,12 +219,15 @@ def _join(staging: Path, work: str, parts: int, prefixes: Prefixes, dump) -> str
                 else:
                     hash_into(digest, Path(fragment))
                     _append(out, Path(fragment))
+                    position += size
                 written = True
+            else:
+                starts.append(position)
             remove(fragment)
         put(dump.footer())
     for name, data in dump.companions(prefixes).items():
         (staging / name).write_bytes(data)
-    return digest.hexdigest()
+    return digest.hexdigest(), starts
 
 
 def _append(stream, fragment: Path) -> None:

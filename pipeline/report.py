@@ -35,6 +35,7 @@ class Report:
     # those the parent then leaves out as conflicting printings; the other read - reused records were processed
     reused: int = 0
     cache_note: str | None = None  # why a previous release's cache was not used, when there was one to use
+    copied_buckets: int = 0  # buckets whose Turtle and JSON-LD were copied from the previous release (kept.py)
     rejects: list[Reject] = field(default_factory=list)      # the first KEPT
     warnings: list[Problem] = field(default_factory=list)    # the first KEPT
     files: dict[str, int] = field(default_factory=dict)      # written file -> bytes

@@ -21,6 +21,7 @@ from .changes import FOLDER, INDEX, NTRIPLES, bucket_index, change_set_for, vers
 from .conflicts import Printings, claim_lines, conflict_reject, container_disagreement, disagreement
 from . import remote
 from .iris import Minter
+from . import kept
 from .mapping import Mapper
 from .shards import Scratch, open_file, write_shard
 from .engine import Engine, engine_for, run_here
@@ -89,7 +90,8 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
     with Lock(out):
         previous = inspect(out)
         made_by = fingerprint(_setup(options))  # what a cache must have been made under (cache.py)
-        setup = _setup_with_cache(options, made_by, out, previous, since, reuse, report)
+        earlier = _earlier(out, previous, since) if reuse else None
+        setup = _setup_with_cache(options, made_by, earlier, report)
         total = _count(inputs, progress) if progress else None
         try:
             with Staging(out) as staging, engine as workers, ExitStack() as stack:
@@ -112,14 +114,18 @@ def run(inputs: Iterable[str | Path], out: str | Path, *, options: Options = Opt
                     raise OutputError(f"no record was published, and '{out}' holds a release of "
                                       f"{previous.published} published records; pass --allow-empty to replace it "
                                       "with an empty release")
-                stats, dump_sums, index = _write_phase(read, setup, options, workers, staging.path, shared.path,
-                                                       report, progress)
+                # unchanged buckets are copied by the workers from the earlier release when they see this
+                # machine's files (as the shards in the staging folder show they do)
+                copy_from = earlier if earlier and not remote.is_url(shared.path) else None
+                stats, dump_sums, index, table = _write_phase(read, setup, options, workers, staging.path,
+                                                              shared.path, report, progress, copy_from, made_by)
                 info = Describe(options, _release_date(options, read, previous))
                 # the change set's parts go to the workers when they see this machine's files (as the shards
                 # in the staging folder show they do); with shards below a URL, they may not
                 parts_engine = None if remote.is_url(shared.path) else workers
                 about = _finish(staging.path, work, report, stats, dump_sums, index, info, read, previous, out,
                                 parts_engine)
+                about["buckets"] = table
                 staging.publish(read=report.read, published=report.published, about=about)
         except _Stopped:
             pass
@@ -144,26 +150,28 @@ def _check_scratch(scratch: str | None, inputs: list, out: Path) -> None:
                               "the output")
 
 
-def _setup_with_cache(options: Options, made_by: str, out: Path, previous: Previous, since: Path | None,
-                      reuse: bool, report: Report) -> BatchSetup:
-    """The workers' setup, naming the previous release's record cache when this run may use it (else
+def _earlier(out: Path, previous: Previous, since: Path | None) -> tuple[Path, dict] | None:
+    """The release this run may take unchanged records and buckets from, with its marker's record: the one
+    named by since, else the one in out, if any."""
+    if since is None:
+        return (out, previous.about) if previous.exists else None
+    try:
+        found = inspect(since) if since.is_dir() else Previous(False)
+    except OutputError as error:
+        raise OutputError(f"--since '{since}' is not a release as this tool wrote it ({error})") from None
+    if not found.exists:
+        raise OutputError(f"--since '{since}' holds no release; name the folder of a release this tool wrote")
+    return since, found.about
+
+
+def _setup_with_cache(options: Options, made_by: str, earlier: tuple[Path, dict] | None,
+                      report: Report) -> BatchSetup:
+    """The workers' setup, naming the earlier release's record cache when this run may use it (else
     report.cache_note says why not)."""
     setup = _setup(options)
-    if not reuse:
+    if earlier is None:
         return setup
-    if since is not None:
-        try:
-            found = inspect(since) if since.is_dir() else Previous(False)
-        except OutputError as error:
-            raise OutputError(f"--since '{since}' is not a release as this tool wrote it ({error})") from None
-        if not found.exists:
-            raise OutputError(f"--since '{since}' holds no release; name the folder of a release this tool wrote")
-        folder, about = since, found.about
-    elif previous.exists:
-        folder, about = out, previous.about
-    else:
-        return setup
-    path, why = cache_usable(folder, about, made_by)
+    path, why = cache_usable(*earlier, made_by)
     if path is None:
         report.cache_note = f"every record processed: {why}"
         return setup
@@ -282,28 +290,39 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _write_phase(read: _Read, setup: BatchSetup, options: Options, engine: Engine, staging: Path, work: str,
-                 report: Report, progress) -> tuple[Stats, dict[str, str], "array | None"]:
-    """Every dump written; returns what was counted, each dump's SHA-256 and the N-Triples dump's bucket
-    index (None if it does not fit the file: then the next change set is found line by line)."""
+                 report: Report, progress, earlier: tuple[Path, dict] | None, made_by: str
+                 ) -> tuple[Stats, dict[str, str], "array | None", dict]:
+    """Every dump written, each bucket unchanged since the earlier release copied from it where it can
+    (kept.py); returns what was counted, each dump's SHA-256, the N-Triples dump's bucket index (None if it
+    does not fit the file: then the next change set is found line by line) and the marker's record of the
+    bucket table this release keeps."""
     agents = os.path.join(work, "agents.txt")  # for tags that name an agent (assemble.ConceptFocus)
     with open_file(agents, "w", encoding="utf-8", newline="\n") as stream:
         stream.write("".join(f"{iri}\n" for iri in sorted(read.agents)))
-    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, agents)
+    table = kept.read_table(*earlier, made_by) if earlier else {}
+    jobs = partitions(report.published, read.shards, work, options.minted_base, read.targets, agents,
+                      str(earlier[0]) if earlier else None, table)
     stats = Stats()
-    inconsistent, sizes = [], []
+    inconsistent, sizes, buckets = [], [], []
     for done, part in enumerate(engine.map(write_partition, jobs, setup=setup), start=1):
         stats.add(part.stats)
         sizes += part.sizes
+        buckets += [(done - 1, bucket) for bucket in part.buckets]
         inconsistent.extend(part.inconsistent)
         report.shared_checked += part.shared
+        report.copied_buckets += part.copied
         if progress:
             progress("writing", done, len(jobs))
     if inconsistent:
         raise Inconsistent(_inconsistent_message(inconsistent))
     report.triples = stats.triples
-    sums = assemble(staging, work, len(jobs), Prefixes(options.minted_base))
+    sums, starts = assemble(staging, work, len(jobs), Prefixes(options.minted_base))
+    path = staging / PUBLISHER / kept.FILE
+    kept.write_table(path, [bucket.moved(tuple(starts[dump.name][part] for dump in kept.COPIED))
+                            for part, bucket in buckets])
     index = bucket_index(sizes)
-    return stats, sums, index if index[-1] == (staging / NTRIPLES).stat().st_size else None
+    return (stats, sums, index if index[-1] == (staging / NTRIPLES).stat().st_size else None,
+            {"fingerprint": made_by, "sha256": sha256_of(path)})
 
 
 def _inconsistent_message(results: list) -> str:

@@ -107,8 +107,14 @@ def turtle_header(prefixes: Prefixes) -> str:
 
 
 def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
+    """Subject blocks; returns how many triples they hold."""
+    groups = list(groups)
+    stream.write(turtle_text(groups, prefixes))
+    return sum(len(pairs) for _, pairs in groups)
+
+
+def turtle_text(groups: Iterable[tuple[str, list]], prefixes: Prefixes) -> str:
     """Subject blocks; N-Triples literal syntax is Turtle syntax, so literals are copied as they are."""
-    count = 0
     compact = prefixes.compact
 
     def term(obj: str) -> str:
@@ -123,7 +129,6 @@ def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
 
     out: list[str] = []
     for subject, pairs in groups:
-        count += len(pairs)
         by_predicate: dict[str, list[str]] = {}
         for predicate, obj in pairs:
             by_predicate.setdefault(predicate, []).append(term(obj))
@@ -134,8 +139,7 @@ def write_turtle_groups(groups: Iterable[tuple[str, list]], stream: IO[str], pre
             parts.append(f"{' ' if index == 0 else ' ;' + chr(10) + '    '}{name} {', '.join(by_predicate[predicate])}")
         parts.append(" .\n")
         out.append("".join(parts))
-    stream.write("".join(out))
-    return count
+    return "".join(out)
 
 
 def write_turtle(lines: Iterable[str], stream: IO[str], prefixes: Prefixes) -> int:
@@ -166,15 +170,17 @@ def jsonld_nodes(groups: Iterable[tuple[str, list]], prefixes: Prefixes) -> Iter
 
 
 def write_jsonld_groups(groups: Iterable[tuple[str, list]], stream: IO[str], prefixes: Prefixes) -> int:
-    """One node object per subject under the release's context (context.py), one a line, comma-separated."""
-    count = 0
-    out: list[str] = []
-    for node, size in jsonld_nodes(groups, prefixes):
-        count += size
-        out.append(json.dumps(node, ensure_ascii=False))
-    if out:
-        stream.write("\n" + ",\n".join(out))
-    return count
+    """One node object per subject under the release's context; returns how many triples they hold."""
+    groups = list(groups)
+    stream.write(jsonld_text(groups, prefixes))
+    return sum(len(pairs) for _, pairs in groups)
+
+
+def jsonld_text(groups: Iterable[tuple[str, list]], prefixes: Prefixes) -> str:
+    """One node object per subject under the release's context (context.py), one a line, comma-separated,
+    each line starting with a newline; empty for no groups."""
+    out = [json.dumps(node, ensure_ascii=False) for node, _ in jsonld_nodes(groups, prefixes)]
+    return "\n" + ",\n".join(out) if out else ""
 
 
 # --------------------------------------------------------------------------- the dumps: one writer each
@@ -194,13 +200,17 @@ class Block(NamedTuple):
 
 class Dump:
     """One dump file of a release. A release is written as fragments (one per partition, in parallel)
-    that are joined in order: header, fragments (separator between non-empty ones), footer."""
+    that are joined in order: header, fragments, footer; a block is a bucket's bytes, and the separator
+    goes between two non-empty blocks of a fragment and between two non-empty fragments."""
 
     name: str
     media_type: str
     description: str
     compression: str | None = None  # media type of the compression, if any
     separator: bytes = b""
+    # a bucket whose lines are unchanged since the previous release gets its bytes copied from that
+    # release's dump (kept.py) instead of rendered: Turtle and JSON-LD are most of the write phase
+    copied: bool = False
 
     def header(self, prefixes: Prefixes) -> bytes:
         return b""
@@ -215,21 +225,32 @@ class Dump:
     def fragment(self, path: str, prefixes: Prefixes) -> "Fragment":
         from .shards import open_file
 
-        return Fragment(open_file(path, "w", encoding="utf-8", newline="\n"), self, prefixes)
+        return Fragment(open_file(path, "wb"), self)
 
-    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
+    def render(self, block: Block, prefixes: Prefixes) -> bytes:
+        """A block's bytes in this dump, without separators."""
         raise NotImplementedError
 
 
 class Fragment:
-    """An open fragment file of one dump; remembers whether anything was written (for separators)."""
+    """An open fragment file of one dump; counts its bytes (where each block starts, kept.py) and
+    remembers whether anything was written (for separators)."""
 
-    def __init__(self, stream, dump: Dump, prefixes: Prefixes):
-        self.stream, self.dump, self.prefixes, self.written = stream, dump, prefixes, False
+    def __init__(self, stream, dump: Dump):
+        self.stream, self.dump, self.position, self.written = stream, dump, 0, False
 
-    def write(self, block: Block) -> None:
-        self.dump.write(self.stream, block, self.prefixes, not self.written)
+    def write(self, data: bytes) -> int:
+        """Write one block's bytes (nothing for none); returns where they start in the fragment."""
+        if not data:
+            return self.position
+        if self.written and self.dump.separator:
+            self.stream.write(self.dump.separator)
+            self.position += len(self.dump.separator)
+        start = self.position
+        self.stream.write(data)
+        self.position += len(data)
         self.written = True
+        return start
 
     def close(self) -> None:
         self.stream.close()
@@ -240,13 +261,8 @@ class NTriples(Dump):
     media_type = "application/n-triples"
     description = "N-Triples, one triple a line"
 
-    def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
-        from .shards import open_file
-
-        return Fragment(open_file(path, "wb"), self, prefixes)
-
-    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
-        stream.write(block.ntriples)
+    def render(self, block: Block, prefixes: Prefixes) -> bytes:
+        return block.ntriples
 
 
 class GzipNTriples(NTriples):
@@ -260,7 +276,7 @@ class GzipNTriples(NTriples):
 
     def fragment(self, path: str, prefixes: Prefixes) -> Fragment:
         # one gzip member per fragment: concatenated members are one valid gzip file
-        return Fragment(_Gzip(path), self, prefixes)
+        return Fragment(_Gzip(path), self)
 
 
 def gzip_text(path: str | Path) -> "_Utf8":
@@ -309,11 +325,13 @@ class Turtle(Dump):
     media_type = "text/turtle"
     description = "Turtle, with prefixes"
 
+    copied = True
+
     def header(self, prefixes: Prefixes) -> bytes:
         return turtle_header(prefixes).encode("utf-8")
 
-    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
-        write_turtle_groups(block.groups, stream, prefixes)
+    def render(self, block: Block, prefixes: Prefixes) -> bytes:
+        return turtle_text(block.groups, prefixes).encode("utf-8")
 
 
 class JsonLd(Dump):
@@ -321,6 +339,7 @@ class JsonLd(Dump):
     media_type = "application/ld+json"
     description = "JSON-LD 1.1, short term names, context inlined (also as context.jsonld)"
     separator = b","
+    copied = True
 
     def header(self, prefixes: Prefixes) -> bytes:
         return jsonld_header(prefixes).encode("utf-8")
@@ -332,10 +351,8 @@ class JsonLd(Dump):
         context = json.dumps({"@context": jsonld_context(prefixes)}, ensure_ascii=False, indent=2) + "\n"
         return {"context.jsonld": context.encode("utf-8")}
 
-    def write(self, stream, block: Block, prefixes: Prefixes, first: bool) -> None:
-        if not first:
-            stream.write(",")
-        write_jsonld_groups(block.groups, stream, prefixes)
+    def render(self, block: Block, prefixes: Prefixes) -> bytes:
+        return jsonld_text(block.groups, prefixes).encode("utf-8")
 
 
 # Every dump of a release, in the order they are written and listed. Adding a format: one class, one row.

@@ -4,6 +4,7 @@ same release, byte for byte, as processing every record would; a cache that cann
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -46,6 +47,12 @@ def release_as_published(out: Path) -> dict:
     marker = json.loads(files.pop(".zh-articles-release.json"))
     marker["files"].pop("_publisher/report.json")
     return {**files, "marker": marker}
+
+
+def kept_buckets(out: Path) -> list[list]:
+    """The bucket table a release keeps (kept.py), one entry per bucket it wrote."""
+    with gzip.open(out / "_publisher" / "buckets.json.gz", "rt", encoding="utf-8") as stream:
+        return [json.loads(line) for line in stream]
 
 
 def rewrite(path: Path, field: str, value: str) -> None:
@@ -130,6 +137,7 @@ def test_unchanged_records_are_taken_from_the_cache_in_worker_processes(tmp_path
     rewrite(sorted((tmp_path / "corpus").rglob("*.txt"))[7], "标题", "改过的标题")
     report = run(["corpus"], tmp_path / "out", options=options)
     assert report.reused == report.published - 1 > 10
+    assert 0 < report.copied_buckets < len(kept_buckets(tmp_path / "out"))  # the changed title's are rendered
     run(["corpus"], tmp_path / "full", options=options, reuse=False)
     assert release_as_published(tmp_path / "out") == release_as_published(tmp_path / "full")
     assert "改过的标题" in (tmp_path / "out" / "articles.nt").read_text(encoding="utf-8")
@@ -155,6 +163,7 @@ def test_a_release_made_with_other_options_is_not_reused_and_the_run_says_why(tm
     run(["corpus"], tmp_path / "out", options=OPTIONS)
     report = run(["corpus"], tmp_path / "out", options=Options(base=BASE, date=DAY, workers=1, lang="zh"))
     assert report.reused == 0 and "other options" in report.cache_note
+    assert report.copied_buckets == 0  # its buckets were written under other options too
 
 
 def test_a_cache_edited_behind_the_release_check_is_not_used(tmp_path, monkeypatch):
@@ -195,6 +204,7 @@ def test_since_takes_records_from_another_release_folder(tmp_path, monkeypatch):
     run(["corpus"], tmp_path / "one", options=OPTIONS)
     report = run(["corpus"], tmp_path / "two", options=OPTIONS, since=tmp_path / "one")
     assert report.reused == len(CORPUS)
+    assert report.copied_buckets == len(kept_buckets(tmp_path / "one")) > 0
     assert snapshot(tmp_path / "two")["articles.nt"] == snapshot(tmp_path / "one")["articles.nt"]
     with pytest.raises(PipelineError, match="holds no release"):
         run(["corpus"], tmp_path / "three", options=OPTIONS, since=tmp_path / "nothing")
@@ -293,3 +303,34 @@ def test_a_renamed_input_folder_still_takes_unchanged_records_under_their_new_na
     assert "corpus-11" not in told and "corpus-12/" in told
     again = run(["corpus-12"], tmp_path / "out", options=OPTIONS)  # the new cache holds the new names
     assert again.reused == again.published
+
+
+def test_a_bucket_whose_bytes_changed_behind_the_release_is_rendered_not_copied(tmp_path, monkeypatch):
+    """Bytes that were not read as a record never reach a release: an unchanged bucket's Turtle is copied from
+    the previous release only if it still has the digest the bucket table gives; a dump edited since (its size
+    kept) gets that bucket rendered again, and a table that is not the one its run wrote is not used at all."""
+    monkeypatch.chdir(tmp_path)
+    copy_corpus(tmp_path / "corpus", CORPUS)
+    out = tmp_path / "out"
+    run(["corpus"], out, options=OPTIONS)
+    clean, table = snapshot(out), kept_buckets(out)
+    turtle = out / "articles.ttl"
+    data = bytearray(turtle.read_bytes())
+    number, _, ((start, length, _), _), _ = max(table, key=lambda entry: entry[2][0][1])
+    at = data.index(b'"', start, start + length)  # the first literal of the bucket's Turtle
+    data[at + 1:at + 7] = b"FORGED"
+    stat = turtle.stat()
+    turtle.write_bytes(bytes(data))
+    os.utime(turtle, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # so that the release check cannot see it
+    report = run(["corpus"], out, options=OPTIONS)
+    assert report.reused == len(CORPUS) and report.copied_buckets == len(table) - 1
+    assert b"FORGED" not in turtle.read_bytes() and snapshot(out)["articles.ttl"] == clean["articles.ttl"]
+
+    from pipeline import kept
+    from pipeline.release import inspect
+
+    about = inspect(out).about
+    assert len(kept.read_table(out, about, about["buckets"]["fingerprint"])) == len(table)
+    assert kept.read_table(out, about, "another fingerprint") == {}
+    edited = {**about, "buckets": {**about["buckets"], "sha256": "0" * 64}}  # as a table edited since would be
+    assert kept.read_table(out, edited, about["buckets"]["fingerprint"]) == {}

@@ -125,7 +125,7 @@ def test_failed_write_leaves_the_previous_release(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(serialize.JsonLd, "write", broken)
+    monkeypatch.setattr(serialize.Fragment, "write", broken)
     try:
         run([SEEDS], out, options=Options(base=BASE, workers=1))
     except OSError:
