@@ -101,31 +101,36 @@ def renamed(piece: Piece, name: str) -> Piece:
 # --------------------------------------------------------------------------- one piece as bytes
 
 def encode(piece: Piece) -> bytes:
-    """The lines' buckets as 16-bit integers, then one JSON line of everything else, then the lines, one a
-    line (N-Triples lines hold no raw newline). JSON for the lines cost 117 us a record, a loop over
-    "bucket TAB line" rows 240 to decode; this costs ~20 to build and ~25 to split (bench/README.md)."""
+    """The number of chunks, their buckets (16-bit) and lengths (32-bit), the chunks as they are, then one
+    JSON text of everything else: a cached piece's lines reach its shard as stored bytes, never decoded."""
     o = piece.outcome
     head = [o.file, o.id, [asdict(w) for w in o.warnings], o.printing, o.content, o.work, o.title, o.dates,
             [_plain(t) for t in o.claims], o.container, o.container_text, list(o.container_note),
             [[_plain(t), own] for t, own in piece.container_claims], piece.targets, piece.agents]
-    buckets = array("H", [bucket for bucket, _ in piece.lines]).tobytes()
-    text = "\n".join([json.dumps(head, ensure_ascii=False, separators=(",", ":"))] + [l for _, l in piece.lines])
-    return compress(len(buckets).to_bytes(4, "little") + buckets + text.encode("utf-8"), _LEVEL)
+    buckets = array("H", [bucket for bucket, _ in piece.chunks]).tobytes()
+    lengths = array("I", [len(chunk) for _, chunk in piece.chunks]).tobytes()
+    return compress(b"".join([len(piece.chunks).to_bytes(4, "little"), buckets, lengths,
+                              *(chunk for _, chunk in piece.chunks),
+                              json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")]), _LEVEL)
 
 
 def decode(blob: bytes) -> Piece:
     data = decompress(blob)
-    size = int.from_bytes(data[:4], "little")
-    buckets = array("H", data[4:4 + size])
-    head, *lines = data[4 + size:].decode("utf-8").split("\n")
-    if len(lines) != len(buckets):
-        raise ValueError("a cached piece whose lines and buckets disagree")
+    count = int.from_bytes(data[:4], "little")
+    buckets = array("H", data[4:4 + 2 * count])
+    lengths = array("I", data[4 + 2 * count:4 + 6 * count])
+    if len(buckets) != count or len(lengths) != count:
+        raise ValueError("a cached piece cut short")
+    chunks, position = [], 4 + 6 * count
+    for bucket, length in zip(buckets, lengths):
+        chunks.append((bucket, data[position:position + length]))
+        position += length
     (file, record_id, warnings, printing, content, work, title, dates, claims, container, container_text, note,
-     container_claims, targets, agents) = json.loads(head)
+     container_claims, targets, agents) = json.loads(data[position:].decode("utf-8"))
     outcome = Outcome("published", file, record_id, tuple(Problem(**w) for w in warnings), printing=printing,
                       content=content, work=work, title=title, dates=dates, claims=tuple(map(_triple, claims)),
                       container=container, container_text=container_text, container_note=tuple(note))
-    return Piece(outcome, tuple(zip(buckets, lines)), tuple((_triple(line), own) for line, own in container_claims),
+    return Piece(outcome, tuple(chunks), tuple((_triple(line), own) for line, own in container_claims),
                  tuple(map(tuple, targets)), tuple(agents))
 
 

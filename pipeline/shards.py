@@ -94,19 +94,25 @@ def write_shard(path: str | Path, lines: Iterable[tuple[int, str]]) -> int:
     by_bucket: dict[int, list[str]] = {}
     for bucket, line in lines:
         by_bucket.setdefault(bucket, []).append(line)
+    write_chunks(path, {bucket: [("\n".join(found) + "\n").encode("utf-8")] for bucket, found in by_bucket.items()})
+    return sum(len(v) for v in by_bucket.values())
+
+
+def write_chunks(path: str | Path, chunks: dict[int, list[bytes]]) -> None:
+    """Write each bucket's chunks (UTF-8 lines, each ending in a newline) in bucket order, with an index of
+    where each bucket starts."""
     offsets = array("q", [0] * (BUCKETS + 1))
     position = 0
     with open_file(path, "wb") as stream:
         for bucket in range(BUCKETS):
             offsets[bucket] = position
-            if bucket in by_bucket:
-                data = ("\n".join(by_bucket[bucket]) + "\n").encode("utf-8")
+            if bucket in chunks:
+                data = b"".join(chunks[bucket])
                 stream.write(data)
                 position += len(data)
         offsets[BUCKETS] = position
     with open_file(f"{path}.idx", "wb") as stream:
         stream.write(offsets.tobytes())
-    return sum(len(v) for v in by_bucket.values())
 
 
 def read_offsets(path: str | Path) -> array:

@@ -182,10 +182,13 @@ def test_a_cache_edited_behind_the_release_check_is_not_used(tmp_path, monkeypat
     name, sha, blob = connection.execute("SELECT key, sha256, piece FROM pieces LIMIT 1").fetchone()
     piece = decode(blob)
     # the body's line, its text replaced by a shorter one: the row shrinks, the file keeps its size
-    longest = max(range(len(piece.lines)), key=lambda i: len(piece.lines[i][1]))
-    bucket, line = piece.lines[longest]
-    forged = list(piece.lines)
-    forged[longest] = (bucket, line[:line.index('"')] + '"FORGED" .')
+    longest = max(range(len(piece.chunks)), key=lambda i: len(piece.chunks[i][1]))
+    bucket, chunk = piece.chunks[longest]
+    lines = chunk.decode("utf-8").split("\n")[:-1]
+    body = max(range(len(lines)), key=lambda i: len(lines[i]))
+    lines[body] = lines[body][:lines[body].index('"')] + '"FORGED" .'
+    forged = list(piece.chunks)
+    forged[longest] = (bucket, ("\n".join(lines) + "\n").encode("utf-8"))
     connection.execute("UPDATE pieces SET piece = ? WHERE key = ?", (encode(type(piece)(
         piece.outcome, forged, piece.container_claims, piece.targets, piece.agents)), name))
     connection.commit()
