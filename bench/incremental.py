@@ -55,7 +55,7 @@ def main() -> None:
     corpus = args.work / f"corpus-{args.records}-seed1"
     if not corpus.exists():
         generate(corpus, args.records, 1)
-    # the same last component: a file is reported (and cached) under the input's name, not its absolute path
+    # the same last component, so that both reruns' reports name the files as the first release's does
     edited = args.work / "changed" / corpus.name
     changed = changed_copy(corpus, edited, round(1 / args.changed))
     first, full = args.work / "incremental-release", args.work / "full-release"
