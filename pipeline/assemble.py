@@ -7,6 +7,7 @@ import hashlib
 import math
 import os
 import shutil
+from bisect import bisect_left
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from .serialize import DUMPS, Block, Prefixes, as_term, grouped, parse_object, s
 from .shacl import Result
 from .remote import is_url
 from .shards import BUCKETS, open_file, read_buckets, remove, size_of
-from .terms import Triple
+from .terms import Triple, nt_bytes
 from .vocab import FOAF, SKOS
 
 RECORDS_PER_PARTITION = 2000  # bounds the memory of sorting one piece of the output (~25 MB of lines)
@@ -83,7 +84,7 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
         focus = ConceptFocus(job.base, job.agents)
         for bucket, lines, repeated in read_buckets(list(job.shards), job.first, job.last):
             lines = focus.link(lines)
-            ntriples = ("\n".join(lines) + "\n").encode("utf-8")
+            ntriples = nt_bytes(lines)
             sizes.append((bucket, len(ntriples)))  # for the bucket index (changes.bucket_index)
             hashed = digest(ntriples)
             found = copier.copy(bucket, hashed)
@@ -91,22 +92,23 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
                 block = Block(lines, list(grouped(lines)), ntriples)
                 counted = Stats()
                 counted.count(block.groups)
-                rendered = [dump.render(block, prefixes) for dump in COPIED]
-                hashes = [digest(data) for data in rendered]
-                shared.extend(_shared_triples(block.groups, repeated))
+                rendered = {dump.name: dump.render(block, prefixes) for dump in COPIED}
+                hashes = {name: digest(data) for name, data in rendered.items()}
             else:
-                earlier, rendered = found  # their digests checked as they were read
-                counted, hashes = earlier.stats, [span[2] for span in earlier.spans]
+                earlier, copies = found  # their digests checked as they were read
+                counted = earlier.stats
+                rendered = {dump.name: data for dump, data in zip(COPIED, copies)}
+                hashes = {dump.name: span[2] for dump, span in zip(COPIED, earlier.spans)}
                 copied += 1
-                shared.extend(_shared_triples(_groups_of(lines, repeated), repeated))
-            spans = []
+            spans = []  # in DUMPS order, which is COPIED's
             for fragment in fragments:
+                name = fragment.dump.name
                 if fragment.dump.copied:
-                    data = rendered[len(spans)]
-                    spans.append((fragment.write(data), len(data), hashes[len(spans)]))
+                    spans.append((fragment.write(rendered[name]), len(rendered[name]), hashes[name]))
                 else:
                     fragment.write(ntriples)
             stats.add(counted)
+            shared.extend(_shared_triples(lines, repeated))
             written.append(Bucket(bucket, hashed, tuple(spans), counted))
     finally:
         copier.close()
@@ -116,14 +118,6 @@ def write_partition(context, job: PartitionJob) -> PartitionResult:
     results = context.validator.across(shared, _objects_of(job, subjects)) if shared else []
     return PartitionResult(stats, tuple(sorted(set(results), key=lambda r: r.key)), len(subjects), tuple(sizes),
                            tuple(written), copied)
-
-
-def _groups_of(lines: list[str], repeated: set[str]):
-    """The groups of the subjects with a repeated line only (all that the shared-node check needs)."""
-    if not repeated:
-        return []
-    subjects = {line[:line.index(">") + 1] for line in repeated}
-    return grouped(line for line in lines if line[:line.index(">") + 1] in subjects)
 
 
 class ConceptFocus:
@@ -158,16 +152,16 @@ def _agents(path: str) -> frozenset[str]:
         return frozenset(line.rstrip("\n") for line in stream)
 
 
-def _shared_triples(groups, repeated: set[str]) -> Iterator[Triple]:
+def _shared_triples(lines: list[str], repeated: set[str]) -> Iterator[Triple]:
     """The triples of every subject with a line that came from more than one record (a repeated line: each
-    batch writes a line a second time when a second record says it, and batches write their own shards)."""
-    if not repeated:
-        return
-    subjects = {line[1:line.index(">")] for line in repeated}
-    for subject, pairs in groups:
-        if subject in subjects:
-            for predicate, obj in pairs:
-                yield (subject, predicate, as_term(obj))
+    batch writes a line a second time when a second record says it, and batches write their own shards),
+    found in the bucket's sorted lines by bisection: a subject's lines are contiguous."""
+    for head in sorted({line[:line.index(">") + 2] for line in repeated}):  # "<subject> "
+        at = bisect_left(lines, head)
+        while at < len(lines) and lines[at].startswith(head):
+            subject, predicate, obj = split_line(lines[at])
+            yield (subject, predicate, as_term(obj))
+            at += 1
 
 
 def _objects_of(job: PartitionJob, subjects: set[str]) -> dict[str, set[str]]:

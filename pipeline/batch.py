@@ -15,7 +15,7 @@ from .mapping import PROVENANCE, WORK_CLAIMS, Mapper, container_claim
 from .problems import Problem, Reject
 from .record import parse
 from .sources import Found, read_sources
-from .shards import bucket_of, write_chunks, write_shard
+from .shards import bucket_of, chunked, write_chunks, write_shard
 from .terms import Triple, nt_line, nt_term
 from .validate import Validated, Validator, load_shapes
 from .vocab import RDF_TYPE, SCHEMA
@@ -228,14 +228,6 @@ def piece_of(context: BatchContext, item: Validated) -> Piece:
                       container_text=digest(f"{record.book}\x1f{record.book_author}"),
                       container_note=(printing, record.book, record.book_author))
     return Piece(outcome, chunked(lines), tuple(container_claims), tuple(sorted(targets)), tuple(sorted(agents)))
-
-
-def chunked(lines: list[tuple[int, str]]) -> tuple[tuple[int, bytes], ...]:
-    """(bucket, its lines as one UTF-8 chunk) for (bucket, line) pairs, buckets ascending."""
-    by_bucket: dict[int, list[str]] = {}
-    for bucket, line in lines:
-        by_bucket.setdefault(bucket, []).append(line)
-    return tuple((bucket, ("\n".join(by_bucket[bucket]) + "\n").encode("utf-8")) for bucket in sorted(by_bucket))
 
 
 class _Batch:

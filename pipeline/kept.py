@@ -93,8 +93,9 @@ class Copier:
         self.files = {}
         if folder and self.buckets:
             try:
-                self.files = {dump.name: open(os.path.join(folder, dump.name), "rb") for dump in COPIED}
-            except OSError:
+                for dump in COPIED:
+                    self.files[dump.name] = open(os.path.join(folder, dump.name), "rb")
+            except OSError:  # gone since: every bucket is rendered, and what was opened is closed
                 self.close()
                 self.buckets = {}
 

@@ -193,10 +193,6 @@ class Block(NamedTuple):
     groups: list[tuple[str, list[tuple[str, str]]]]
     ntriples: bytes
 
-    @classmethod
-    def of(cls, lines: list[str]) -> "Block":
-        return cls(lines, list(grouped(lines)), ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
-
 
 class Dump:
     """One dump file of a release. A release is written as fragments (one per partition, in parallel)

@@ -11,6 +11,8 @@ from array import array
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .terms import nt_bytes
+
 BUCKETS = 4096  # fixed: the output order (bucket, then line) must not depend on workers or batch size
 
 
@@ -89,13 +91,17 @@ def remove(path: str | Path) -> None:
         os.unlink(path)
 
 
-def write_shard(path: str | Path, lines: Iterable[tuple[int, str]]) -> int:
-    """Write (bucket, line) pairs grouped by bucket, with an index of where each bucket starts."""
+def chunked(lines: Iterable[tuple[int, str]]) -> tuple[tuple[int, bytes], ...]:
+    """(bucket, its lines as one UTF-8 chunk) for (bucket, line) pairs, buckets ascending."""
     by_bucket: dict[int, list[str]] = {}
     for bucket, line in lines:
         by_bucket.setdefault(bucket, []).append(line)
-    write_chunks(path, {bucket: [("\n".join(found) + "\n").encode("utf-8")] for bucket, found in by_bucket.items()})
-    return sum(len(v) for v in by_bucket.values())
+    return tuple((bucket, nt_bytes(by_bucket[bucket])) for bucket in sorted(by_bucket))
+
+
+def write_shard(path: str | Path, lines: Iterable[tuple[int, str]]) -> None:
+    """Write (bucket, line) pairs grouped by bucket, with an index of where each bucket starts."""
+    write_chunks(path, {bucket: [chunk] for bucket, chunk in chunked(lines)})
 
 
 def write_chunks(path: str | Path, chunks: dict[int, list[bytes]]) -> None:

@@ -81,6 +81,11 @@ def nt_line(triple: Triple) -> str:
     return f"<{s}> <{p}> {nt_term(o)} ."
 
 
+def nt_bytes(lines: list[str]) -> bytes:
+    """N-Triples lines as the bytes of a file, each ended by a newline; none for none."""
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
 def to_rdflib(triple: Triple):
     """The same triple as rdflib terms, for pyshacl and rdflib graphs."""
     from rdflib import Literal, URIRef
